@@ -1,0 +1,1 @@
+//! enforce (to be built).

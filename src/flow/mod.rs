@@ -1,0 +1,1 @@
+//! flow (to be built).

@@ -1,0 +1,21 @@
+//! Plain data shared by every part of cordon: what was seen ([`Observation`]), what it means
+//! ([`Evidence`], [`Finding`]), who it is about ([`Subject`]), and the incident lifecycle's
+//! vocabulary ([`Incident`], [`Event`], [`Effect`]).
+//!
+//! Owns no behaviour beyond validation of canonical values; depends on nothing else in the crate.
+
+mod category;
+mod effect;
+mod event;
+mod evidence;
+mod incident;
+mod observation;
+mod subject;
+
+pub use category::{Category, Severity};
+pub use effect::{Audience, Effect, EffectKind, EnforceAction, NoticeKind};
+pub use event::{Answer, Event, HoldReason, OfficeAction};
+pub use evidence::{Evidence, EvidenceKind, Finding, HostInfo, Owner};
+pub use incident::{Deadline, DeadlineKind, Deferral, Incident, IncidentId, Phase, Plan};
+pub use observation::{ObsKind, Observation, Proto, Signature};
+pub use subject::{AccountName, InvalidValue, MacAddr, Subject};
