@@ -1,0 +1,64 @@
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// The set of campus networks: answers "is this address ours?" on the hot path.
+#[derive(Debug, Clone, Default)]
+pub struct Campus {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl Campus {
+    pub fn new(nets: &[IpNet]) -> Self {
+        let mut c = Campus::default();
+        for n in nets {
+            match n.trunc() {
+                IpNet::V4(n) => c.v4.push((u32::from(n.network()), u32::from(n.netmask()))),
+                IpNet::V6(n) => {
+                    c.v6.push((u128::from(n.network()), u128::from(n.netmask())))
+                }
+            }
+        }
+        c
+    }
+
+    /// Is `ip` inside one of the networks? IPv4-mapped IPv6 addresses count as IPv4.
+    #[inline]
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4.iter().any(|&(net, mask)| a & mask == net)
+            }
+            IpAddr::V6(a) => {
+                if let Some(v4) = a.to_ipv4_mapped() {
+                    return self.contains(IpAddr::V4(v4));
+                }
+                let a = u128::from(a);
+                self.v6.iter().any(|&(net, mask)| a & mask == net)
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn membership() {
+        let c = Campus::new(&[
+            "10.0.0.0/8".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ]);
+        assert!(c.contains("10.1.2.3".parse().unwrap()));
+        assert!(!c.contains("11.1.2.3".parse().unwrap()));
+        assert!(c.contains("2001:db8::1".parse().unwrap()));
+        assert!(c.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(!c.contains("2001:db9::1".parse().unwrap()));
+    }
+}
