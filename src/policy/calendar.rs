@@ -147,7 +147,8 @@ mod tests {
     fn business_days_table() {
         let c = ny();
         // (start local, n, expected local)
-        let rows: &[((i16, i8, i8, i8, i8), u32, &str)] = &[
+        type LocalTime = (i16, i8, i8, i8, i8);
+        let rows: &[(LocalTime, u32, &str)] = &[
             // Friday 16:00 + 2 → Tuesday 16:00.
             ((2026, 11, 20, 16, 0), 2, "Tue 2026-11-24 16:00 EST"),
             // Friday + 1 → Monday.

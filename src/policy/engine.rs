@@ -86,6 +86,7 @@ pub fn open(id: IncidentId, finding: &Finding, now: Timestamp, policy: &Policy) 
     }
     cx.brief_severity();
     cx.start_clock(ClockStart::Open);
+    cx.fire_due();
     cx.finish()
 }
 
@@ -133,6 +134,9 @@ pub fn step(incident: &Incident, event: &Event, now: Timestamp, policy: &Policy)
             reason,
         } => cx.on_held(key, *action, *reason),
     }
+    // A deadline the event itself made due (a zero-length window) is handled now too, so
+    // after every step no pending deadline is at or before `now`.
+    cx.fire_due();
     cx.finish()
 }
 
@@ -231,9 +235,10 @@ impl<'a> Cx<'a> {
         );
     }
 
-    /// Notify the owner if there is one (no owner: the office already knows from the alert).
+    /// Notify the owner if there is one and notices reach them (otherwise the office was
+    /// already alerted; more mail to a dead address helps nobody).
     fn notify_owner(&mut self, notice: NoticeKind, reason: String) {
-        if self.inc.owner.is_some() {
+        if self.inc.owner.is_some() && !self.inc.owner_unreachable {
             self.notify(notice, Audience::Owner, reason);
         }
     }
@@ -309,6 +314,8 @@ impl<'a> Cx<'a> {
         self.inc.deferral = None;
         self.inc.second_notice_at = None;
         self.inc.first_notice_at = Some(self.now);
+        // An approval covers one enforcement; a new clock needs a new one.
+        self.inc.approved = false;
         let no_owner = self.inc.owner.is_none();
         if no_owner && why != ClockStart::Lowered {
             self.notify(
@@ -490,79 +497,111 @@ impl<'a> Cx<'a> {
         ));
     }
 
+    /// Hook results only count for this incident's keys and, for enforcement verbs, only
+    /// while a hook call is in flight (phase Enforcing): a stale or foreign result is noted.
     fn on_enforcement_done(&mut self, key: &str, action: EnforceAction, ok: bool, detail: &str) {
-        if action.is_enforcement() {
+        if !self.own_key(key) {
+            self.audit(format!("Ignored hook result for a foreign key {key}"));
+            return;
+        }
+        let verb = action.as_str();
+        if !action.is_enforcement() {
             if ok {
-                if self.inc.enforced_at.is_none() {
-                    self.inc.enforced_at = Some(self.now);
-                }
-                if self.inc.phase == Phase::Enforcing {
-                    self.inc.phase = Phase::Enforced;
-                }
-                self.audit(format!("{} done ({key}): {detail}", action.as_str()));
-            } else if self.inc.phase == Phase::Enforcing {
-                self.inc.phase = Phase::AwaitingApproval {
-                    reason: HoldReason::HookFailed,
-                };
+                self.audit(format!("{verb} done ({key}): {detail}"));
+            } else {
                 self.notify(
                     NoticeKind::OfficeAlert,
                     Audience::Office,
-                    format!(
-                        "{} failed for {}: {detail}",
-                        action.as_str(),
-                        self.inc.subject
-                    ),
+                    format!("{verb} failed for {}: {detail}", self.inc.subject),
                 );
-                self.audit(format!(
-                    "{} failed ({key}): {detail}; waiting for the office",
-                    action.as_str()
-                ));
-            } else {
-                self.audit(format!(
-                    "{} failed ({key}) while {}: {detail}",
-                    action.as_str(),
-                    self.inc.phase.name()
-                ));
+                self.audit(format!("{verb} failed ({key}): {detail}"));
             }
-        } else if ok {
-            self.audit(format!("{} done ({key}): {detail}", action.as_str()));
+            return;
+        }
+        if self.inc.phase != Phase::Enforcing {
+            self.audit(format!(
+                "Ignored {verb} result ({key}, ok={ok}): no hook call in flight (phase {})",
+                self.inc.phase.name()
+            ));
+            return;
+        }
+        // Resolved while the hook was running: the resolution stands once the hook answered.
+        let resolved = self.inc.resolved_at.is_some();
+        if ok {
+            self.inc.enforced_at = Some(self.now);
+            self.inc.released_at = None;
+            self.inc.phase = if resolved {
+                Phase::Resolved
+            } else {
+                Phase::Enforced
+            };
+            self.audit(format!("{verb} done ({key}): {detail}"));
+        } else if resolved {
+            self.inc.phase = Phase::Resolved;
+            self.audit(format!(
+                "{verb} failed ({key}): {detail}; the incident was already resolved"
+            ));
         } else {
+            self.inc.phase = Phase::AwaitingApproval {
+                reason: HoldReason::HookFailed,
+            };
             self.notify(
                 NoticeKind::OfficeAlert,
                 Audience::Office,
-                format!(
-                    "{} failed for {}: {detail}",
-                    action.as_str(),
-                    self.inc.subject
-                ),
+                format!("{verb} failed for {}: {detail}", self.inc.subject),
             );
-            self.audit(format!("{} failed ({key}): {detail}", action.as_str()));
+            self.audit(format!(
+                "{verb} failed ({key}): {detail}; waiting for the office"
+            ));
         }
     }
 
     fn on_held(&mut self, key: &str, action: EnforceAction, reason: HoldReason) {
-        if action.is_enforcement() && self.inc.phase == Phase::Enforcing {
-            self.inc.phase = Phase::AwaitingApproval { reason };
-            self.notify(
-                NoticeKind::Held,
-                Audience::Office,
-                format!(
-                    "{} of {} held: {reason:?}",
-                    action.as_str(),
-                    self.inc.subject
-                ),
-            );
-            self.audit(format!(
-                "{} held by a guard ({key}, {reason:?}); waiting for approval",
-                action.as_str()
-            ));
-        } else {
+        let in_flight = action.is_enforcement() && self.inc.phase == Phase::Enforcing;
+        if !self.own_key(key) || !in_flight {
             self.audit(format!(
                 "Hold of {} ({key}) ignored in phase {}",
                 action.as_str(),
                 self.inc.phase.name()
             ));
+            return;
         }
+        if self.inc.resolved_at.is_some() {
+            self.inc.phase = Phase::Resolved;
+            self.audit(format!(
+                "{} held ({key}, {reason:?}); not needed any more: already resolved",
+                action.as_str()
+            ));
+            return;
+        }
+        self.inc.phase = Phase::AwaitingApproval { reason };
+        self.notify(
+            NoticeKind::Held,
+            Audience::Office,
+            format!(
+                "{} of {} held: {reason:?}",
+                action.as_str(),
+                self.inc.subject
+            ),
+        );
+        self.audit(format!(
+            "{} held by a guard ({key}, {reason:?}); waiting for approval",
+            action.as_str()
+        ));
+    }
+
+    /// Keys this incident issued: `<id>/<seq>/...` with a sequence number already used.
+    fn own_key(&self, key: &str) -> bool {
+        let Some(rest) = key
+            .strip_prefix(self.inc.id.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            return false;
+        };
+        rest.split('/')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 1 && n <= self.inc.effect_seq)
     }
 
     // ---- evidence --------------------------------------------------------------------------
@@ -802,6 +841,12 @@ impl<'a> Cx<'a> {
                 ));
             }
             Category::Two => match plan {
+                Some((_, requested)) if requested <= self.now => {
+                    self.audit(format!(
+                        "Plan from {by} refused: the repair date {} is not in the future",
+                        self.show(requested)
+                    ));
+                }
                 Some((text, requested)) => {
                     let cap = self
                         .policy
@@ -853,6 +898,16 @@ impl<'a> Cx<'a> {
     fn resolve(&mut self, why: &str) {
         if self.inc.phase == Phase::Resolved {
             self.audit(format!("Already resolved; noted: {why}"));
+            return;
+        }
+        self.inc.resolved_at = Some(self.now);
+        self.inc.deadlines.clear();
+        if self.inc.phase == Phase::Enforcing {
+            // Phase Enforcing always means "a hook call is in flight"; its result moves the
+            // incident to Resolved (and records whether the host ended up enforced).
+            self.audit(format!(
+                "Resolved: {why}; waiting for the enforcement hook's result before verification"
+            ));
             return;
         }
         self.inc.phase = Phase::Resolved;
