@@ -1478,14 +1478,9 @@ fn resolve_verify_release_close_and_reopen() {
                 "resolved",
                 &[],
             ),
-            // New evidence on a resolved (not closed) incident reopens it with fresh clocks.
-            r(
-                "2026-11-21 09:00",
-                E::Ev(f(TrojanC2)),
-                &["first>owner"],
-                "open",
-                &["answer_due Sat 2026-11-21 09:15 EST"],
-            ),
+            // New evidence on a resolved (not closed) incident reopens it; the quarantine was
+            // never lifted, so it is simply enforced again (no clock, no new hook).
+            r("2026-11-21 09:00", E::Ev(f(TrojanC2)), &[], "enforced", &[]),
             r("2026-11-21 09:10", ans_remediated(), &[], "resolved", &[]),
             // Still quarantined from before: Close releases it too.
             r(
@@ -1748,7 +1743,8 @@ mod random {
                 by: "owner".into(),
             },
             Op::NoticeFailed(p) => Event::NoticeFailed {
-                key: "k".into(),
+                // Sequence 1 is the first notice (or the briefing when there is no owner).
+                key: "CRD-2026-000001/1/notify-first-owner".into(),
                 notice: NoticeKind::First,
                 permanent: *p,
                 reason: "bounce".into(),
@@ -1899,5 +1895,134 @@ mod random {
             if !owner { first = no_owner(first); }
             run(first, &ops, false, |_| true);
         }
+    }
+}
+
+#[test]
+fn resolved_while_the_hook_runs_then_verified_releases() {
+    check(
+        "resolved-in-flight",
+        &policy(),
+        vec![
+            cat1_open(),
+            r(
+                "2026-11-20 16:15",
+                E::Tick,
+                &["hook quarantine_host", "enforced>owner"],
+                "enforcing",
+                &[],
+            ),
+            // The owner says it is fixed while the hook call is still in flight.
+            r("2026-11-20 16:15", ans_remediated(), &[], "enforcing", &[]),
+            r(
+                "2026-11-20 16:16",
+                E::Off(OfficeAction::Verify),
+                &[],
+                "enforcing",
+                &[],
+            ),
+            // The quarantine happened: resolved, and verification must release it.
+            r("2026-11-20 16:16", E::HookOk, &[], "resolved", &[]),
+            r(
+                "2026-11-20 17:00",
+                E::Off(OfficeAction::Verify),
+                &["hook release_host", "released>owner", "closed>owner"],
+                "closed",
+                &[],
+            ),
+            // The release hook fails after the close: the office still hears of it.
+            r(
+                "2026-11-20 17:01",
+                E::HookFail,
+                &["office_alert>office"],
+                "closed",
+                &[],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn cat2_reopen_plan_in_the_past_and_foreign_hook_results() {
+    use EvidenceKind::{Beacon, TrojanC2};
+    let (inc, _) = check(
+        "cat2-reopen",
+        &policy(),
+        vec![
+            r(
+                "2026-11-16 09:00",
+                E::Open(f(TrojanC2)),
+                &["first>owner", "briefing>list-low"],
+                "open",
+                &[
+                    "second_notice Wed 2026-11-18 09:00 EST",
+                    "calendar_cap Thu 2026-11-19 09:00 EST",
+                ],
+            ),
+            // A repair date already past is not a plan.
+            r(
+                "2026-11-16 10:00",
+                ans_plan("2026-11-15 10:00"),
+                &[],
+                "open",
+                &[
+                    "second_notice Wed 2026-11-18 09:00 EST",
+                    "calendar_cap Thu 2026-11-19 09:00 EST",
+                ],
+            ),
+            r(
+                "2026-11-16 11:00",
+                E::Off(OfficeAction::Resolve {
+                    reason: "reimaged".into(),
+                }),
+                &[],
+                "resolved",
+                &[],
+            ),
+            // Seen again: reopened with Category 2 clocks from now.
+            r(
+                "2026-11-17 14:00",
+                E::Ev(f(Beacon)),
+                &["first>owner"],
+                "open",
+                &[
+                    "second_notice Thu 2026-11-19 14:00 EST",
+                    "calendar_cap Fri 2026-11-20 14:00 EST",
+                ],
+            ),
+        ],
+    );
+    assert_eq!(inc.phase.name(), "open");
+    // Results for keys an enforcing incident never issued change nothing.
+    let p = policy();
+    let (inc, _) = check(
+        "foreign-keys",
+        &p,
+        vec![
+            cat1_open(),
+            r(
+                "2026-11-20 16:15",
+                E::Tick,
+                &["hook quarantine_host", "enforced>owner"],
+                "enforcing",
+                &[],
+            ),
+        ],
+    );
+    for key in [
+        "CRD-2026-000999/1/hook-quarantine_host",
+        "CRD-2026-000123/99/hook-quarantine_host",
+        "CRD-2026-000123/0/x",
+        "garbage",
+    ] {
+        let ev = Event::EnforcementDone {
+            key: key.into(),
+            action: EnforceAction::QuarantineHost,
+            ok: true,
+            detail: "forged".into(),
+        };
+        let out = policy::step(&inc, &ev, t("2026-11-20 16:16"), &p);
+        assert_eq!(out.incident, inc, "{key}");
+        assert!(out.effects.is_empty() && !out.audit.is_empty(), "{key}");
     }
 }

@@ -100,6 +100,14 @@ pub fn step(incident: &Incident, event: &Event, now: Timestamp, policy: &Policy)
                 by,
             } => cx.audit(format!("Note by {by}: {text}")),
             Event::Tick => {}
+            // A release issued when closing may still fail; the office must hear of it or a
+            // host would stay cut off silently.
+            Event::EnforcementDone {
+                key,
+                action,
+                ok,
+                detail,
+            } if !action.is_enforcement() => cx.on_enforcement_done(key, *action, *ok, detail),
             other => cx.audit(format!(
                 "Ignored {} on a closed incident",
                 event_name(other)
@@ -446,11 +454,21 @@ impl<'a> Cx<'a> {
         if matches!(
             self.inc.phase,
             Phase::Enforcing | Phase::Enforced | Phase::AwaitingApproval { .. }
-        ) || self.enforced_not_released()
-        {
+        ) {
             self.audit(format!(
                 "Enforcement ({why}) already under way or done (phase {})",
                 self.inc.phase.name()
+            ));
+            return;
+        }
+        if self.enforced_not_released() {
+            // Reopened while the earlier quarantine/lock was never lifted: it still holds.
+            self.inc.phase = Phase::Enforced;
+            self.audit(format!(
+                "Enforcement due ({why}); still in force since {}",
+                self.inc
+                    .enforced_at
+                    .map_or_else(String::new, |t| self.show(t))
             ));
             return;
         }
@@ -748,11 +766,16 @@ impl<'a> Cx<'a> {
     }
 
     fn reopen(&mut self) {
-        self.inc.phase = Phase::Open;
         self.inc.resolved_at = None;
         self.inc.answered_at = None;
         self.inc.plan = None;
-        self.inc.approved = false;
+        if self.enforced_not_released() {
+            // Never released: the quarantine/lock still holds; no clock is needed.
+            self.inc.phase = Phase::Enforced;
+            self.audit("Reopened: new evidence after resolution; still enforced".into());
+            return;
+        }
+        self.inc.phase = Phase::Open;
         self.audit(format!(
             "Reopened: new evidence after resolution (category {})",
             self.inc.category
@@ -774,6 +797,10 @@ impl<'a> Cx<'a> {
             ));
             return;
         }
+        if !self.own_key(key) {
+            self.audit(format!("Ignored failure of a foreign notice {key}"));
+            return;
+        }
         let to_owner = matches!(
             notice,
             NoticeKind::First | NoticeKind::Escalated | NoticeKind::Second
@@ -782,7 +809,7 @@ impl<'a> Cx<'a> {
             "{} notice failed permanently ({key}): {reason}",
             notice.as_str()
         ));
-        if !to_owner {
+        if !to_owner || self.inc.owner_unreachable {
             return;
         }
         self.inc.owner_unreachable = true;
