@@ -1445,7 +1445,7 @@ fn category_lowered_by_a_person_needs_a_reason() {
 
 #[test]
 fn resolve_verify_release_close_and_reopen() {
-    use EvidenceKind::{OutboundScan, TrojanC2};
+    use EvidenceKind::OutboundScan;
     check(
         "lifecycle-end",
         &policy(),
@@ -1480,7 +1480,13 @@ fn resolve_verify_release_close_and_reopen() {
             ),
             // New evidence on a resolved (not closed) incident reopens it; the quarantine was
             // never lifted, so it is simply enforced again (no clock, no new hook).
-            r("2026-11-21 09:00", E::Ev(f(TrojanC2)), &[], "enforced", &[]),
+            r(
+                "2026-11-21 09:00",
+                E::Ev(f(OutboundScan)),
+                &[],
+                "enforced",
+                &[],
+            ),
             r("2026-11-21 09:10", ans_remediated(), &[], "resolved", &[]),
             // Still quarantined from before: Close releases it too.
             r(
@@ -1975,6 +1981,14 @@ fn cat2_reopen_plan_in_the_past_and_foreign_hook_results() {
                 E::Off(OfficeAction::Resolve {
                     reason: "reimaged".into(),
                 }),
+                &[],
+                "resolved",
+                &[],
+            ),
+            // Lower-category evidence does not reopen it.
+            r(
+                "2026-11-17 13:00",
+                E::Ev(f(EvidenceKind::Vulnerable)),
                 &[],
                 "resolved",
                 &[],

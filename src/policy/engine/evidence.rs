@@ -61,6 +61,15 @@ impl Cx<'_> {
 
         let new_cat = finding.category;
         if self.inc.phase == Phase::Resolved {
+            // Reopen only for evidence at least as serious as the incident: a vulnerability
+            // seen on a cleaned-up compromised host must not restart a compromise clock.
+            if self.inc.category.is_above(new_cat) {
+                self.audit(format!(
+                    "Not reopened: category {new_cat} evidence is below the incident's category {}",
+                    self.inc.category
+                ));
+                return;
+            }
             if new_cat.is_above(self.inc.category) {
                 self.inc.category = new_cat;
                 self.inc.category_since = self.now;
