@@ -2040,3 +2040,44 @@ fn cat2_reopen_plan_in_the_past_and_foreign_hook_results() {
         assert!(out.effects.is_empty() && !out.audit.is_empty(), "{key}");
     }
 }
+
+#[test]
+fn cat1_answer_window_is_real_minutes_across_fall_back() {
+    // 01:50 EDT on the fall-back night: fifteen real minutes later the clocks read 01:05 EST.
+    check(
+        "cat1-fall-back",
+        &policy(),
+        vec![
+            r(
+                "2026-11-01 01:50",
+                E::Open(f(EvidenceKind::OutboundBruteForce)),
+                &["first>owner", "briefing>list-medium"],
+                "open",
+                &["answer_due Sun 2026-11-01 01:05 EST"],
+            ),
+            r(
+                "2026-11-01 01:59",
+                E::Tick,
+                &[],
+                "open",
+                &["answer_due Sun 2026-11-01 01:05 EST"],
+            ),
+        ],
+    );
+    let due = t("2026-11-01 01:50")
+        .checked_add(jiff::SignedDuration::from_mins(15))
+        .unwrap();
+    let out = policy::step(
+        &policy::open(
+            IncidentId::new(2026, 9),
+            &f(EvidenceKind::OutboundBruteForce),
+            t("2026-11-01 01:50"),
+            &policy(),
+        )
+        .incident,
+        &Event::Tick,
+        due,
+        &policy(),
+    );
+    assert_eq!(summarize(&out), ["hook quarantine_host", "enforced>owner"]);
+}

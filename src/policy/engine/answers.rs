@@ -88,18 +88,20 @@ impl Cx<'_> {
                 ));
             }
             Category::Two => match plan {
-                Some((_, requested)) if requested <= self.now => {
-                    self.audit(format!(
-                        "Plan from {by} refused: the repair date {} is not in the future",
-                        self.show(requested)
-                    ));
-                }
                 Some((text, requested)) => {
                     let cap = self
                         .policy
                         .calendar
                         .calendar_days_after(self.first_notice(), self.policy.cat2.max_plan_days);
                     let repair_by = requested.min(cap);
+                    if repair_by <= self.now {
+                        self.audit(format!(
+                            "Plan from {by} refused: the repair date {} is not in the future (latest allowed {})",
+                            self.show(requested),
+                            self.show(cap)
+                        ));
+                        return;
+                    }
                     self.inc.plan = Some(Plan {
                         text: text.clone(),
                         requested,
@@ -158,8 +160,6 @@ impl Cx<'_> {
             return;
         }
         self.inc.phase = Phase::Resolved;
-        self.inc.resolved_at = Some(self.now);
-        self.inc.deadlines.clear();
         self.audit(format!("Resolved: {why}; the office verifies"));
     }
 }
