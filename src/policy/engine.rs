@@ -11,6 +11,16 @@
 //!   they are a function of the stored state: replaying a step yields the same keys.
 //! - **Safety**: a Category 3 incident never produces an enforcement hook; a protected host
 //!   is never enforced without the office's Approve.
+//! - **Phase Enforcing means a hook call is in flight.** Its result (or a guard's hold) moves
+//!   the incident on; results for keys this incident did not issue, or arriving when no call
+//!   is in flight, are only noted. Resolving while in flight records `resolved_at` and waits
+//!   for the result; Release and Close are refused until it arrives.
+//! - An owner answer stops the Category 1 answer window; an office deferral that is running
+//!   still ends in enforcement unless the incident is resolved (the deferral cap is a cap).
+//! - After a permanent delivery failure to the owner no more owner notices are emitted.
+//! - New evidence reopens a Resolved incident only when its category is at least the
+//!   incident's; if the earlier enforcement was never released the incident is Enforced again.
+//! - A failed release hook still alerts the office after the incident is closed.
 //! - Events that do not apply in the current phase change nothing but an audit line.
 use super::Policy;
 use crate::model::{
