@@ -134,11 +134,11 @@ fn translate(mut segments: Vec<String>, message: &str) -> ConfigProblem {
             "required key is missing".to_string()
         };
         segments.push(key.to_string());
-    } else if let Some(rest) = message.strip_prefix(SUBKEY_MARK) {
-        if let Some((key, why)) = rest.split_once(SUBKEY_MARK) {
-            segments.push(key.to_string());
-            reason = why.to_string();
-        }
+    } else if let Some(rest) = message.strip_prefix(SUBKEY_MARK)
+        && let Some((key, why)) = rest.split_once(SUBKEY_MARK)
+    {
+        segments.push(key.to_string());
+        reason = why.to_string();
     }
     ConfigProblem::new(join_path(&segments), reason)
 }

@@ -229,10 +229,10 @@ fn inventory(p: &mut Problems, inv: &InventoryConfig, campus: &[IpNet]) {
     if let Err(r) = anchored(inv.account_pattern.0.as_str()) {
         p.add("inventory.account_pattern", r);
     }
-    if let Some(d) = &inv.account_email_domain {
-        if let Err(r) = check_domain(d.strip_prefix('@').unwrap_or(d)) {
-            p.add("inventory.account_email_domain", r);
-        }
+    if let Some(d) = &inv.account_email_domain
+        && let Err(r) = check_domain(d.strip_prefix('@').unwrap_or(d))
+    {
+        p.add("inventory.account_email_domain", r);
     }
     let mut seen = BTreeMap::new();
     for (i, n) in inv.networks.iter().enumerate() {
@@ -393,13 +393,13 @@ fn sources(p: &mut Problems, sources: &[SourceConfig]) {
                 match s.transport.as_deref() {
                     None => required(p, "transport", false),
                     Some(t @ ("udp" | "tcp")) => {
-                        if let Some(addr) = s.listen {
-                            if let Some(j) = listeners.insert((addr, t), i) {
-                                p.add(
-                                    format!("{at}.listen"),
-                                    format!("{addr}/{t} is already used by sources[{j}]"),
-                                );
-                            }
+                        if let Some(addr) = s.listen
+                            && let Some(j) = listeners.insert((addr, t), i)
+                        {
+                            p.add(
+                                format!("{at}.listen"),
+                                format!("{addr}/{t} is already used by sources[{j}]"),
+                            );
                         }
                     }
                     Some(t) => p.add(
@@ -421,21 +421,21 @@ fn sources(p: &mut Problems, sources: &[SourceConfig]) {
                 unused(p, "path", s.path.is_some());
                 unused(p, "listen", s.listen.is_some());
                 unused(p, "transport", s.transport.is_some());
-                if let Some(n) = s.snaplen {
-                    if !(64..=262_144).contains(&n) {
-                        p.add(
-                            format!("{at}.snaplen"),
-                            format!("must be 64..=262144 (is {n})"),
-                        );
-                    }
+                if let Some(n) = s.snaplen
+                    && !(64..=262_144).contains(&n)
+                {
+                    p.add(
+                        format!("{at}.snaplen"),
+                        format!("must be 64..=262144 (is {n})"),
+                    );
                 }
-                if let Some(n) = s.buffer_size {
-                    if n <= 0 {
-                        p.add(
-                            format!("{at}.buffer_size"),
-                            format!("must be positive (is {n})"),
-                        );
-                    }
+                if let Some(n) = s.buffer_size
+                    && n <= 0
+                {
+                    p.add(
+                        format!("{at}.buffer_size"),
+                        format!("must be positive (is {n})"),
+                    );
                 }
             }
             SourceKind::Stdin => {
@@ -583,10 +583,10 @@ fn notify(p: &mut Problems, n: &NotifyConfig) {
             }
         }
     }
-    if let Some(f) = &n.file {
-        if f.dir.as_os_str().is_empty() {
-            p.add("notify.file.dir", "must not be empty");
-        }
+    if let Some(f) = &n.file
+        && f.dir.as_os_str().is_empty()
+    {
+        p.add("notify.file.dir", "must not be empty");
     }
 }
 
@@ -738,10 +738,11 @@ pub fn check_email(s: &str) -> Result<(), String> {
 fn check_mailbox(s: &str) -> Result<(), String> {
     let t = s.trim();
     if let Some(open) = t.find('<') {
-        if let Some(inner) = t[open + 1..].strip_suffix('>') {
-            if check_email(inner).is_ok() && !t[..open].contains(['<', '>']) {
-                return Ok(());
-            }
+        if let Some(inner) = t[open + 1..].strip_suffix('>')
+            && check_email(inner).is_ok()
+            && !t[..open].contains(['<', '>'])
+        {
+            return Ok(());
         }
         return Err(format!(
             "{s:?} is not an email address (write local@domain or \"Name <local@domain>\")"
@@ -885,5 +886,230 @@ mod tests {
         assert!(check_http_url("ftp://x").is_err());
         assert!(check_http_url("http:///x").is_err());
         assert!(check_http_url("http://x y").is_err());
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    //! Each semantic rule, through `config::check` on real TOML text.
+    use crate::config::{ConfigProblem, check, parse};
+
+    const BASE: &str = r#"
+[campus]
+networks = ["10.0.0.0/8"]
+[calendar]
+timezone = "UTC"
+[office]
+name = "Office"
+email = "office@x.edu"
+[notify]
+from = "cordon@x.edu"
+answer_base_url = "https://cordon.x.edu"
+token_secret = "0123456789abcdef"
+[notify.file]
+dir = "outbox"
+"#;
+
+    /// BASE plus `extra`, with every problem as "path: reason".
+    fn problems(extra: &str) -> Vec<String> {
+        check(&format!("{BASE}\n{extra}"))
+            .iter()
+            .map(ConfigProblem::to_string)
+            .collect()
+    }
+
+    fn has(extra: &str, want: &str) {
+        let got = problems(extra);
+        assert!(got.iter().any(|g| g == want), "want {want:?}, got {got:#?}");
+    }
+
+    #[test]
+    fn base_is_clean_and_defaults_are_valid() {
+        assert_eq!(problems(""), Vec::<String>::new());
+        let c = parse(BASE).unwrap();
+        assert!(c.enforce.dry_run, "a config without hooks is watch-only");
+        assert_eq!(c.policy.category2.max_plan_days, 7);
+    }
+
+    #[test]
+    fn campus_and_calendar() {
+        let c = check(&BASE.replace("[\"10.0.0.0/8\"]", "[]"));
+        assert_eq!(
+            c[0].to_string(),
+            "campus.networks: must list at least one network"
+        );
+        let c = check(&BASE.replace("[\"10.0.0.0/8\"]", "[\"10.1.2.3/8\"]"));
+        assert_eq!(
+            c[0].to_string(),
+            "campus.networks[0]: 10.1.2.3/8 has host bits set (did you mean 10.0.0.0/8?)"
+        );
+        let t = BASE.replace("timezone = \"UTC\"", "timezone = \"UTC\"\nworkdays = []");
+        assert!(check(&t)[0].path == "calendar.workdays");
+        let t = BASE.replace(
+            "timezone = \"UTC\"",
+            "timezone = \"UTC\"\nholidays = [2026-12-25, \"2026-12-25\"]",
+        );
+        assert_eq!(
+            check(&t)[0].to_string(),
+            "calendar.holidays[1]: duplicate holiday 2026-12-25"
+        );
+    }
+
+    #[test]
+    fn policy_numbers() {
+        has(
+            "[policy.category1]\nmax_deferral_days = 8",
+            "policy.category1.max_deferral_days: must be at most 7 (is 8; policy allows 3 calendar days)",
+        );
+        has(
+            "[policy.category2]\ncalendar_cap_days = 0",
+            "policy.category2.calendar_cap_days: must be at least 1 (is 0)",
+        );
+        has(
+            "[policy.category2]\ncalendar_cap_days = 5\nmax_plan_days = 4",
+            "policy.category2.max_plan_days: must be at least policy.category2.calendar_cap_days (5) (is 4)",
+        );
+        has(
+            "[severity]\nspread_medium = 0",
+            "severity.spread_medium: must be at least 1 (is 0)",
+        );
+        has(
+            "[severity.notify]\nhigh = [\"ciso@x.edu\", \"nobody\"]",
+            "severity.notify.high[1]: \"nobody\" is not an email address (write local@domain)",
+        );
+    }
+
+    #[test]
+    fn inventory_rules() {
+        has(
+            "[inventory]\naccount_pattern = \"[a-z]+\"",
+            "inventory.account_pattern: \"[a-z]+\" must be anchored: start with ^ and end with $ (e.g. \"^[a-z][a-z0-9_]{0,31}$\")",
+        );
+        has(
+            "[inventory]\nprotected = [\"192.0.2.1/32\"]\nallow = [\"198.51.100.7/32\"]",
+            "inventory.protected[0]: 192.0.2.1/32 is not inside campus.networks",
+        );
+        assert_eq!(
+            problems("[inventory]\nallow = [\"198.51.100.7\"]"),
+            Vec::<String>::new()
+        );
+        has(
+            "[[inventory.networks]]\ncidr = \"10.1.0.0/16\"\nname = \"a\"\n[[inventory.networks]]\ncidr = \"10.1.0.0/16\"\nname = \"b\"\nemail = \"b@\"",
+            "inventory.networks[1].cidr: 10.1.0.0/16 is already listed at inventory.networks[0]",
+        );
+        has(
+            "[[inventory.networks]]\ncidr = \"10.1.0.0/16\"\nname = \"b\"\nemail = \"b@\"",
+            "inventory.networks[0].email: \"b@\" is not an email address (write local@domain)",
+        );
+        has(
+            "[[inventory.hosts]]\nip = \"10.0.0.1\"\n[[inventory.hosts]]\nip = \"10.0.0.1\"",
+            "inventory.hosts[1].ip: 10.0.0.1 is already listed at inventory.hosts[0]",
+        );
+        has(
+            "[[inventory.accounts]]\nname = \"Root!\"\nowner = \"x\"\nemail = \"r@x.edu\"",
+            "inventory.accounts[0].name: \"Root!\" does not match inventory.account_pattern",
+        );
+    }
+
+    #[test]
+    fn source_rules() {
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"file\"\nformat = \"snort\"\npath = \"x\"",
+            "sources[0].format: unknown format \"snort\" (expected one of: suricata_eve, netfilter, pf, cisco_asa, zeek_conn, zeek_notice, sshd, dovecot, postfix, syslog_auth, pcap)",
+        );
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"syslog\"\nformat = \"sshd\"\nlisten = \"127.0.0.1:514\"",
+            "sources[0].transport: required key is missing (kind = \"syslog\")",
+        );
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"syslog\"\nformat = \"sshd\"\nlisten = \"127.0.0.1:514\"\ntransport = \"sctp\"",
+            "sources[0].transport: unknown transport \"sctp\" (expected one of: udp, tcp)",
+        );
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"file\"\nformat = \"pcap\"\npath = \"x\"",
+            "sources[0].format: format \"pcap\" needs kind \"pcap\" or \"pcap_file\"",
+        );
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"file\"\nformat = \"sshd\"\npath = \"x\"\ninterface = \"eth0\"",
+            "sources[0].interface: not used by kind = \"file\"",
+        );
+        // A syslog pair on different transports is fine.
+        assert_eq!(
+            problems(
+                "[[sources]]\nname = \"u\"\nkind = \"syslog\"\nformat = \"sshd\"\nlisten = \"127.0.0.1:514\"\ntransport = \"udp\"\n\
+                 [[sources]]\nname = \"t\"\nkind = \"syslog\"\nformat = \"sshd\"\nlisten = \"127.0.0.1:514\"\ntransport = \"tcp\""
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn notify_rules() {
+        let t = BASE.replace("https://cordon.x.edu", "https://cordon.x.edu/?a=1");
+        assert_eq!(
+            check(&t)[0].to_string(),
+            "notify.answer_base_url: must not contain a query or fragment (answer paths are appended to it)"
+        );
+        let t = BASE.replace("https://cordon.x.edu", "cordon.x.edu");
+        assert_eq!(
+            check(&t)[0].to_string(),
+            "notify.answer_base_url: \"cordon.x.edu\" is not an http:// or https:// URL"
+        );
+        let t = BASE.replace("[notify.file]\ndir = \"outbox\"", "");
+        assert_eq!(
+            check(&t)[0].to_string(),
+            "notify: no channel configured: set notify.smtp, notify.webhooks or notify.file"
+        );
+        has(
+            "[notify.smtp]\nhost = \"smtp.x.edu\"\nusername = \"u\"",
+            "notify.smtp.password: required when notify.smtp.username is set",
+        );
+        has(
+            "[[notify.webhooks]]\nname = \"w\"\nurl = \"https://w.x.edu/h\"\naudiences = [\"owner\", \"ciso\"]",
+            "notify.webhooks[0].audiences[1]: unknown audience \"ciso\" (expected one of: owner, office, high, medium, low)",
+        );
+        has(
+            "[[notify.webhooks]]\nname = \"w\"\nurl = \"ftp://w.x.edu/h\"",
+            "notify.webhooks[0].url: \"ftp://w.x.edu/h\" is not an http:// or https:// URL",
+        );
+    }
+
+    #[test]
+    fn hook_rules() {
+        has(
+            "[enforce.hooks.lock_account]\ntype = \"command\"\nargv = [\"/bin/lock\", \"{account}\"]",
+            "enforce.hooks.unlock_account: required when enforce.hooks.lock_account is set (an action must be undoable)",
+        );
+        has(
+            "[enforce.hooks.release_host]\ntype = \"command\"\nargv = []",
+            "enforce.hooks.release_host.argv: must name a program (argv is empty)",
+        );
+        has(
+            "[enforce.hooks.release_host]\ntype = \"http\"\nurl = \"http://nac/{ip}\"\nbody = { who = \"{ip}\", list = [\"{oops}\"] }",
+            "enforce.hooks.release_host.body.list[0]: unknown placeholder {oops} (known: {incident}, {ip}, {mac}, {account}, {action}, {key}; write \"{{\" for a literal brace)",
+        );
+        has(
+            "[enforce.hooks.release_host]\ntype = \"command\"\nargv = [\"/bin/x\"]\nurl = \"http://x\"",
+            "enforce.hooks.release_host.url: not a key of a command hook (expected one of: type, argv)",
+        );
+        // Escaped braces are literal text, not placeholders.
+        assert_eq!(
+            problems(
+                "[enforce.hooks.release_host]\ntype = \"command\"\nargv = [\"/usr/sbin/nft\", \"{{\", \"{ip}\", \"}}\"]"
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn api_rules() {
+        has(
+            "[api]\nlisten = \"[::]:8088\"\noffice_token = \"short\"",
+            "api.office_token: must be at least 16 bytes (is 5)",
+        );
+        assert_eq!(
+            problems("[api]\nlisten = \"[::1]:8088\""),
+            Vec::<String>::new()
+        );
     }
 }
