@@ -197,7 +197,7 @@ fn unknown_variant() {
     expect(
         &variant("kind = \"file\"", "kind = \"fil\""),
         &[
-            r#"error: sources[0].kind: unknown value "fil" (expected one of: file, syslog, stdin, pcap, pcap_file)"#,
+            r#"error: sources[0].kind: unknown variant "fil" (expected one of: file, syslog, stdin, pcap, pcap_file)"#,
         ],
     );
 }
@@ -394,6 +394,22 @@ fn syslog_and_pcap_sources() {
         &[
             r#"error: sources[1].format: a packet-capture source must use format "pcap" (is "suricata_eve")"#,
             r#"error: sources[1].interface: required key is missing (kind = "pcap")"#,
+        ],
+    );
+}
+
+#[test]
+fn hook_type_and_keys() {
+    expect(
+        &variant("type = \"command\"", "type = \"shell\""),
+        &[
+            r#"error: enforce.hooks.quarantine_host.type: unknown variant "shell" (expected one of: http, command)"#,
+        ],
+    );
+    expect(
+        &variant("type = \"command\"", "type = \"http\""),
+        &[
+            "error: enforce.hooks.quarantine_host.argv: not a key of an http hook (expected one of: type, method, url, headers, body)",
         ],
     );
 }

@@ -124,7 +124,7 @@ fn translate(mut segments: Vec<String>, message: &str) -> ConfigProblem {
         }
     } else if let Some(rest) = message.strip_prefix("unknown variant `") {
         if let Some((value, expected)) = rest.split_once('`') {
-            reason = format!("unknown value {value:?}{}", expected_list(expected));
+            reason = format!("unknown variant {value:?}{}", expected_list(expected));
         }
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let key = rest.trim_end_matches('`');
