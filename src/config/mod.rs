@@ -140,7 +140,43 @@ fn translate(mut segments: Vec<String>, message: &str) -> ConfigProblem {
         segments.push(key.to_string());
         reason = why.to_string();
     }
-    ConfigProblem::new(join_path(&segments), reason)
+    ConfigProblem::new(join_path(&segments), tomlish(&reason))
+}
+
+/// serde speaks Rust (`struct CampusConfig`, `sequence`, `u32`); the reader writes TOML.
+fn tomlish(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    // "expected struct Name" → "expected a table"
+    while let Some(i) = rest.find("expected struct ") {
+        out.push_str(&rest[..i]);
+        out.push_str("expected a table");
+        let after = &rest[i + "expected struct ".len()..];
+        let end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    let mut out = out
+        .replace("expected a sequence", "expected an array")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("expected a map", "expected a table")
+        .replace("invalid type: map", "invalid type: table");
+    for (rust, toml) in [
+        ("expected usize", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u8", "expected an integer from 0 to 255"),
+        ("expected i64", "expected an integer"),
+        ("expected i32", "expected an integer"),
+    ] {
+        if let Some(stripped) = out.strip_suffix(rust) {
+            out = format!("{stripped}{toml}");
+        }
+    }
+    out
 }
 
 /// `a`, `[0]`, `b` → `a[0].b`; the empty path is the document itself.
@@ -195,6 +231,23 @@ mod tests {
             " (expected one of: a, b)"
         );
         assert_eq!(expected_list(", expected `a`"), " (expected: a)");
+    }
+
+    #[test]
+    fn rust_type_names_become_toml_words() {
+        let r = |t: &str| read(t).unwrap_err().to_string();
+        assert_eq!(
+            r("campus = 5"),
+            "campus: invalid type: integer `5`, expected a table"
+        );
+        assert_eq!(
+            r("[campus]\nnetworks = \"10.0.0.0/8\""),
+            "campus.networks: invalid type: string \"10.0.0.0/8\", expected an array"
+        );
+        assert_eq!(
+            r("[policy.category2]\nmax_plan_days = -1"),
+            "policy.category2.max_plan_days: invalid value: integer `-1`, expected a non-negative integer"
+        );
     }
 
     #[test]
