@@ -234,6 +234,53 @@ mod tests {
     }
 
     #[test]
+    fn demo_config_loads_with_every_section() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/cordon.toml"));
+        let c = load(path).unwrap();
+        assert_eq!(c.calendar.timezone.name, "America/New_York");
+        assert_eq!(c.calendar.holidays.len(), 23);
+        assert_eq!(c.sources[0].format, "suricata_eve");
+        assert!(!c.sources[0].follow);
+        assert!(c.enforce.dry_run);
+        let verbs: Vec<&str> = c.enforce.hooks.keys().map(String::as_str).collect();
+        assert_eq!(
+            verbs,
+            [
+                "lock_account",
+                "quarantine_host",
+                "release_host",
+                "unlock_account"
+            ]
+        );
+        assert!(c.notify.file.is_some() && c.notify.smtp.is_none());
+        assert!(c.api.listen.ip().is_loopback());
+    }
+
+    #[test]
+    fn load_reports_all_problems_and_unreadable_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        let demo = include_str!("../../config/cordon.toml")
+            .replace("spread_high = 10", "spread_high = 1")
+            .replace(
+                "email = \"security@campus.example.edu\"",
+                "email = \"security\"",
+            );
+        std::fs::write(&f, demo).unwrap();
+        match load(&f) {
+            Err(ConfigError::Invalid(p)) => assert_eq!(
+                p.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
+                ["severity.spread_high", "office.email"]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            load(&dir.path().join("missing.toml")),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+
+    #[test]
     fn rust_type_names_become_toml_words() {
         let r = |t: &str| read(t).unwrap_err().to_string();
         assert_eq!(
@@ -255,5 +302,34 @@ mod tests {
         let s = |v: &[&str]| join_path(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
         assert_eq!(s(&["sources", "[0]", "kind"]), "sources[0].kind");
         assert_eq!(s(&[]), ".");
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the text, `check` answers (never panics) and every problem has a path.
+        #[test]
+        fn check_never_panics(s in "(\\PC|\n){0,200}") {
+            for p in super::check(&s) {
+                prop_assert!(!p.path.is_empty());
+            }
+        }
+
+        /// Mutating one line of the demo config never panics either.
+        #[test]
+        fn mutated_demo_never_panics(line in 0usize..300, junk in "\\PC{0,20}") {
+            let demo = include_str!("../../config/cordon.toml");
+            let text: String = demo
+                .lines()
+                .enumerate()
+                .map(|(i, l)| if i == line { format!("{junk}\n") } else { format!("{l}\n") })
+                .collect();
+            for p in super::check(&text) {
+                prop_assert!(!p.path.is_empty());
+            }
+        }
     }
 }

@@ -107,3 +107,31 @@ mod tests {
         assert!(scan("{ ip }").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text either scans or is refused; it never panics, and rendering a template
+        /// that scans with the names themselves gives back only known names between braces.
+        #[test]
+        fn never_panics_and_only_known_names(s in "\\PC{0,40}") {
+            if let Ok(pieces) = scan(&s) {
+                for p in pieces {
+                    if let Piece::Placeholder(n) = p {
+                        prop_assert!(NAMES.contains(&n));
+                    }
+                }
+            }
+        }
+
+        /// Literal text with escaped braces round-trips unchanged.
+        #[test]
+        fn escaped_literals_round_trip(s in "[a-z{}/ é]{0,30}") {
+            let escaped = s.replace('{', "{{").replace('}', "}}");
+            prop_assert_eq!(render(&escaped, |_| unreachable!()).unwrap(), s);
+        }
+    }
+}

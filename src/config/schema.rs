@@ -253,8 +253,7 @@ pub struct AccountRecord {
 pub struct SourceConfig {
     pub name: String,
     pub kind: SourceKind,
-    /// Record format (`suricata_eve`, `netfilter`, `pf`, `cisco_asa`, `zeek_conn`, `zeek_notice`,
-    /// `sshd`, `dovecot`, `postfix`, `pcap`).
+    /// Record format, one of [`crate::config::FORMATS`]; `pcap` exactly for the pcap kinds.
     pub format: String,
     /// Files: a path or glob. Offline pcap: a file.
     pub path: Option<String>,
@@ -516,7 +515,8 @@ pub enum HookConfig {
     Http {
         #[serde(default = "default_method")]
         method: String,
-        /// May contain placeholders such as `{ip}`; values are URL-encoded.
+        /// May contain placeholders such as `{ip}` (see [`crate::config::placeholders`]);
+        /// values are URL-encoded.
         url: String,
         #[serde(default)]
         headers: BTreeMap<String, Secret>,
@@ -524,7 +524,8 @@ pub enum HookConfig {
         body: Option<toml::Value>,
     },
     Command {
-        /// Program and arguments; never run through a shell. Elements may be placeholders.
+        /// Program (an absolute path, no placeholders) and arguments; never run through a
+        /// shell. Arguments may contain placeholders (see [`crate::config::placeholders`]).
         argv: Vec<String>,
     },
 }
