@@ -1,4 +1,6 @@
 //! The command line: one file per verb.
+pub mod check_config;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,15 +17,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Placeholder until the verbs land.
-    Version,
+    /// Validate a config file: prints `ok` or one `error: key.path: reason` line per problem.
+    CheckConfig(check_config::CheckConfigArgs),
 }
 
 /// Exit code for bad configuration or usage (sysexits EX_USAGE / EX_CONFIG).
 pub const EX_USAGE: u8 = 64;
 pub const EX_CONFIG: u8 = 78;
+/// Exit code for an input file that cannot be read (sysexits EX_NOINPUT).
+pub const EX_NOINPUT: u8 = 66;
 
 pub fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::CheckConfig(args) => check_config::run(args),
+    }
 }

@@ -1,5 +1,6 @@
 //! The TOML schema, one struct per table. Unknown keys are errors everywhere
 //! (`deny_unknown_fields`); values parse into typed forms while being read.
+use super::de;
 use super::types::{Duration, Pattern, Secret, TimeZone, Weekday};
 use crate::model::{EvidenceKind, MacAddr};
 use ipnet::IpNet;
@@ -56,6 +57,7 @@ impl Default for AgentConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampusConfig {
+    #[serde(deserialize_with = "de::nets")]
     pub networks: Vec<IpNet>,
 }
 
@@ -65,7 +67,7 @@ pub struct CalendarConfig {
     pub timezone: TimeZone,
     #[serde(default = "default_workdays")]
     pub workdays: Vec<Weekday>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::dates")]
     pub holidays: Vec<jiff::civil::Date>,
 }
 
@@ -180,8 +182,10 @@ pub struct InventoryConfig {
     /// Host records (override network owners).
     pub hosts: Vec<HostRecord>,
     /// Addresses/networks never enforced automatically (routers, DNS, critical servers).
+    #[serde(deserialize_with = "de::nets")]
     pub protected: Vec<IpNet>,
     /// Addresses/networks whose traffic never becomes evidence (mail relays, scanners we run).
+    #[serde(deserialize_with = "de::nets")]
     pub allow: Vec<IpNet>,
     pub accounts: Vec<AccountRecord>,
 }
@@ -205,6 +209,7 @@ impl Default for InventoryConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkOwner {
+    #[serde(deserialize_with = "de::net")]
     pub cidr: IpNet,
     pub name: String,
     /// Owner; absent means the network has no known owner (enforce at once for Category 1).
@@ -215,6 +220,7 @@ pub struct NetworkOwner {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostRecord {
+    #[serde(deserialize_with = "de::ip")]
     pub ip: IpAddr,
     pub mac: Option<MacAddr>,
     pub hostname: Option<String>,
@@ -247,8 +253,7 @@ pub struct AccountRecord {
 pub struct SourceConfig {
     pub name: String,
     pub kind: SourceKind,
-    /// Record format (`suricata_eve`, `netfilter`, `pf`, `cisco_asa`, `zeek_conn`, `zeek_notice`,
-    /// `sshd`, `dovecot`, `postfix`, `pcap`).
+    /// Record format, one of [`crate::config::FORMATS`]; `pcap` exactly for the pcap kinds.
     pub format: String,
     /// Files: a path or glob. Offline pcap: a file.
     pub path: Option<String>,
@@ -256,6 +261,7 @@ pub struct SourceConfig {
     #[serde(default = "yes")]
     pub follow: bool,
     /// Syslog: listen address (e.g. `0.0.0.0:514`).
+    #[serde(default, deserialize_with = "de::opt_socket")]
     pub listen: Option<SocketAddr>,
     /// Syslog: `udp` or `tcp`.
     pub transport: Option<String>,
@@ -270,6 +276,7 @@ pub struct SourceConfig {
     /// Time zone of stamps that carry none (syslog). Default: the calendar's.
     pub timezone: Option<TimeZone>,
     /// Overrides `campus.networks` for this source (e.g. a sensor that sees NAT-ed space).
+    #[serde(default, deserialize_with = "de::opt_nets")]
     pub campus: Option<Vec<IpNet>>,
 }
 
@@ -469,7 +476,8 @@ pub struct FileNotifierConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnforceConfig {
-    /// Record what would run; run nothing.
+    /// Record what would run; run nothing. Defaults to `true`: a config that names no hooks
+    /// is a watch-only deployment, and turning enforcement on is a deliberate act.
     pub dry_run: bool,
     /// Most enforcements per minute before the circuit breaker opens.
     pub max_per_minute: u32,
@@ -485,12 +493,12 @@ pub struct EnforceConfig {
 impl Default for EnforceConfig {
     fn default() -> Self {
         EnforceConfig {
-            dry_run: false,
+            dry_run: true,
             max_per_minute: 10,
             burst: 5,
             timeout: Duration::from_secs(30),
             retry: RetryConfig {
-                max_attempts: 0,
+                max_attempts: 3,
                 initial_backoff: Duration::from_secs(2),
                 max_backoff: Duration::from_secs(300),
             },
@@ -499,13 +507,16 @@ impl Default for EnforceConfig {
     }
 }
 
+/// One enforcement hook. Read through [`RawHook`] so that every key (including secret headers)
+/// is reported with its full path.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "type", rename_all = "snake_case")]
+#[serde(try_from = "RawHook")]
 pub enum HookConfig {
     Http {
         #[serde(default = "default_method")]
         method: String,
-        /// May contain placeholders such as `{ip}`; values are URL-encoded.
+        /// May contain placeholders such as `{ip}` (see [`crate::config::placeholders`]);
+        /// values are URL-encoded.
         url: String,
         #[serde(default)]
         headers: BTreeMap<String, Secret>,
@@ -513,7 +524,8 @@ pub enum HookConfig {
         body: Option<toml::Value>,
     },
     Command {
-        /// Program and arguments; never run through a shell. Elements may be placeholders.
+        /// Program (an absolute path, no placeholders) and arguments; never run through a
+        /// shell. Arguments may contain placeholders (see [`crate::config::placeholders`]).
         argv: Vec<String>,
     },
 }
@@ -522,10 +534,81 @@ fn default_method() -> String {
     "POST".into()
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum HookType {
+    Http,
+    Command,
+}
+
+/// The flat form of a hook table, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHook {
+    #[serde(rename = "type")]
+    kind: HookType,
+    method: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, Secret>,
+    body: Option<toml::Value>,
+    argv: Option<Vec<String>>,
+}
+
+/// A conversion error about one key of a hook: `parse` moves `key` into the reported path.
+fn hook_key_error(key: &str, reason: &str) -> String {
+    format!("{}{key}{}{reason}", super::SUBKEY_MARK, super::SUBKEY_MARK)
+}
+
+impl TryFrom<RawHook> for HookConfig {
+    type Error = String;
+    fn try_from(r: RawHook) -> Result<Self, String> {
+        match r.kind {
+            HookType::Http => {
+                if r.argv.is_some() {
+                    return Err(hook_key_error(
+                        "argv",
+                        "not a key of an http hook (expected one of: type, method, url, headers, body)",
+                    ));
+                }
+                let url = r.url.ok_or_else(|| {
+                    hook_key_error("url", "required key is missing (type = \"http\")")
+                })?;
+                Ok(HookConfig::Http {
+                    method: r.method.unwrap_or_else(default_method),
+                    url,
+                    headers: r.headers,
+                    body: r.body,
+                })
+            }
+            HookType::Command => {
+                for (key, present) in [
+                    ("method", r.method.is_some()),
+                    ("url", r.url.is_some()),
+                    ("headers", !r.headers.is_empty()),
+                    ("body", r.body.is_some()),
+                ] {
+                    if present {
+                        return Err(hook_key_error(
+                            key,
+                            "not a key of a command hook (expected one of: type, argv)",
+                        ));
+                    }
+                }
+                let argv = r.argv.ok_or_else(|| {
+                    hook_key_error("argv", "required key is missing (type = \"command\")")
+                })?;
+                Ok(HookConfig::Command { argv })
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     /// Answer pages, office API, metrics.
+    #[serde(deserialize_with = "de::socket")]
     pub listen: SocketAddr,
     /// Bearer token for the office API (write `${ENV}`); absent → office API disabled.
     pub office_token: Option<Secret>,

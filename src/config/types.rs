@@ -26,9 +26,10 @@ impl fmt::Debug for Duration {
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let v: jiff::SignedDuration = s.trim().parse().map_err(|e| {
+        // jiff's own message is about its grammar, not about our keys; say what to write.
+        let v: jiff::SignedDuration = s.trim().parse().map_err(|_| {
             serde::de::Error::custom(format!(
-                "invalid duration {s:?} (write e.g. \"15m\", \"90s\", \"2h 30m\"): {e}"
+                "invalid duration {s:?} (write e.g. \"15m\", \"90s\", \"2h 30m\"; days are not accepted)"
             ))
         })?;
         if v.is_negative() {
