@@ -41,6 +41,22 @@ pub enum Outcome {
     NoHook,
 }
 
+impl std::fmt::Display for Outcome {
+    /// One line for the audit trail.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Done { detail } => write!(f, "done: {detail}"),
+            Outcome::DryRun { rendered } => write!(f, "dry run, would run: {rendered}"),
+            Outcome::Held(HoldReason::ProtectedAsset) => f.write_str("held: protected asset"),
+            Outcome::Held(HoldReason::CircuitOpen) => f.write_str("held: circuit breaker open"),
+            Outcome::Held(HoldReason::HookFailed) => f.write_str("held: hook failed"),
+            Outcome::Transient { error } => write!(f, "failed (will retry): {error}"),
+            Outcome::Permanent { error } => write!(f, "failed: {error}"),
+            Outcome::NoHook => f.write_str("failed: no hook is configured for this action"),
+        }
+    }
+}
+
 impl Outcome {
     /// Should the outbox retry this later?
     pub fn is_transient(&self) -> bool {
@@ -219,6 +235,9 @@ impl Enforcer {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // Hooks talk to the campus's own controls directly: an inherited HTTP(S)_PROXY must
+            // not silently route enforcement through somewhere else.
+            .no_proxy()
             .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Enforcer {
@@ -530,6 +549,52 @@ mod tests {
             (s.held_protected, s.held_breaker, s.dry_run, s.breaker_trips),
             (1, 2, 5, 1)
         );
+    }
+
+    #[test]
+    fn enforcer_is_shareable_and_execute_is_send() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        let e = Enforcer::new(&cfg(HOOKS)).unwrap();
+        send_sync(&e);
+        let v = host_values(EnforceAction::QuarantineHost);
+        let fut = e.execute(&v, false, false);
+        send(&fut);
+    }
+
+    #[test]
+    fn outcome_lines() {
+        assert_eq!(
+            Outcome::NoHook.to_string(),
+            "failed: no hook is configured for this action"
+        );
+        assert_eq!(
+            Outcome::Held(HoldReason::CircuitOpen).to_string(),
+            "held: circuit breaker open"
+        );
+    }
+
+    #[test]
+    fn values_for_subject() {
+        use crate::model::{AccountName, Subject};
+        let key = IdempotencyKey::parse("CRD-2026-000001/1/lock_account").unwrap();
+        let a = AccountName::try_from("bob".to_string()).unwrap();
+        let v = HookValues::for_subject(
+            IncidentId::new(2026, 1),
+            EnforceAction::LockAccount,
+            key.clone(),
+            &Subject::Account(a.clone()),
+            Some("00:11:22:33:44:55".parse().unwrap()),
+        );
+        assert_eq!((v.ip, v.mac, v.account), (None, None, Some(a)));
+        let v = HookValues::for_subject(
+            IncidentId::new(2026, 1),
+            EnforceAction::QuarantineHost,
+            key,
+            &Subject::Host("192.0.2.1".parse().unwrap()),
+            None,
+        );
+        assert_eq!(v.ip, Some("192.0.2.1".parse().unwrap()));
     }
 
     #[tokio::test]

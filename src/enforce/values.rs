@@ -1,7 +1,7 @@
 //! The only values that may reach a hook (DESIGN invariant 4): the incident id, the verb, the
 //! idempotency key, and the subject's canonical IP / MAC / account name. Every one of them is a
 //! validated type, so free text (signatures, log lines, host names) has no way in.
-use crate::model::{AccountName, EnforceAction, IncidentId, InvalidValue, MacAddr};
+use crate::model::{AccountName, EnforceAction, IncidentId, InvalidValue, MacAddr, Subject};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
@@ -92,6 +92,21 @@ pub struct HookValues {
 }
 
 impl HookValues {
+    /// Values for an incident's subject: a host gets its IP (and MAC if known), an account its
+    /// name. `mac` is ignored for accounts.
+    pub fn for_subject(
+        incident: IncidentId,
+        action: EnforceAction,
+        key: IdempotencyKey,
+        subject: &Subject,
+        mac: Option<MacAddr>,
+    ) -> Self {
+        match subject {
+            Subject::Host(ip) => Self::host(incident, action, key, *ip, mac),
+            Subject::Account(a) => Self::account(incident, action, key, a.clone()),
+        }
+    }
+
     /// Values for a host verb (`quarantine_host`, `release_host`).
     pub fn host(
         incident: IncidentId,
