@@ -14,7 +14,12 @@ use std::time::{Duration, Instant};
 /// child can hold a script open for writing when it is executed (ETXTBSY).
 static SCRIPTS: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
     let dir = tempfile::tempdir().unwrap();
-    let scripts: [(&str, &str, u32); 5] = [
+    let scripts: [(&str, &str, u32); 6] = [
+        (
+            "background.sh",
+            "#!/bin/sh\nsleep 4 &\necho started\nexit 0\n",
+            0o755,
+        ),
         (
             "args.sh",
             "#!/bin/sh\nout=\"$1\"; shift\nfor a in \"$@\"; do printf '%s\\0' \"$a\" >> \"$out\"; done\nenv > \"$out.env\"\n",
@@ -336,4 +341,16 @@ async fn dry_run_runs_nothing() {
     assert_eq!(res, Outcome::DryRun { rendered: want });
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!out.exists());
+}
+
+#[tokio::test]
+async fn exit_status_decides_even_if_a_background_child_holds_the_output() {
+    let e = enforcer("quarantine_host", &[&script("background.sh")], 3000);
+    let t = Instant::now();
+    let res = e.execute(&host(None), false, false).await;
+    assert!(
+        matches!(&res, Outcome::Done { detail } if detail.contains("background process")),
+        "{res:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }

@@ -9,6 +9,9 @@
 //!   the hook itself says retrying will not help;
 //! - any other non-zero → transient (a generic failure may be a flaky network device);
 //! - the program cannot be started (missing, not executable) → permanent.
+//!
+//! Output is kept only up to 4 KiB per stream; output still held open by something the hook
+//! left running in the background is waited for only briefly after the hook exits.
 use super::Outcome;
 use super::template::{self, RenderError};
 use super::values::HookValues;
@@ -92,33 +95,56 @@ impl CommandHook {
             }
         };
         let pid = child.id();
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let run = async { tokio::join!(child.wait(), read_capped(stdout), read_capped(stderr)) };
-        match tokio::time::timeout(timeout, run).await {
-            Ok((Ok(status), out, err)) => {
-                let detail =
-                    format!("{program} exited with {status}; stdout: {out:?}; stderr: {err:?}");
-                match classify_exit(status.code()) {
-                    ExitClass::Done => Outcome::Done { detail },
-                    ExitClass::Transient => Outcome::Transient { error: detail },
-                    ExitClass::Permanent => Outcome::Permanent { error: detail },
-                }
+        let mut out_task = tokio::spawn(read_capped(child.stdout.take()));
+        let mut err_task = tokio::spawn(read_capped(child.stderr.take()));
+        let status = match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(Ok(status)) => status,
+            Ok(Err(e)) => {
+                out_task.abort();
+                err_task.abort();
+                return Outcome::Transient {
+                    error: format!("waiting for {program:?} failed: {e}"),
+                };
             }
-            Ok((Err(e), _, _)) => Outcome::Transient {
-                error: format!("waiting for {program:?} failed: {e}"),
-            },
             Err(_) => {
                 if let Some(pid) = pid {
                     kill_group(pid);
                 }
                 let _ = child.start_kill();
                 let _ = child.wait().await;
+                out_task.abort();
+                err_task.abort();
                 tracing::warn!(%program, ?timeout, "command hook timed out; killed");
-                Outcome::Transient {
+                return Outcome::Transient {
                     error: format!("{program} timed out after {timeout:?} and was killed"),
-                }
+                };
             }
+        };
+        // The program has exited. Its output is complete unless something it left running in
+        // the background still holds the pipes: wait only briefly for that, so the exit
+        // status decides the outcome.
+        let grace = OUTPUT_GRACE.min(timeout);
+        let out = collect(&mut out_task, grace).await;
+        let err = collect(&mut err_task, grace).await;
+        let detail = format!("{program} exited with {status}; stdout: {out:?}; stderr: {err:?}");
+        match classify_exit(status.code()) {
+            ExitClass::Done => Outcome::Done { detail },
+            ExitClass::Transient => Outcome::Transient { error: detail },
+            ExitClass::Permanent => Outcome::Permanent { error: detail },
+        }
+    }
+}
+
+/// How long output is still read after the program exited.
+const OUTPUT_GRACE: Duration = Duration::from_millis(500);
+
+async fn collect(task: &mut tokio::task::JoinHandle<String>, grace: Duration) -> String {
+    match tokio::time::timeout(grace, &mut *task).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => String::from("(output lost)"),
+        Err(_) => {
+            task.abort();
+            String::from("(output still held open by a background process)")
         }
     }
 }
