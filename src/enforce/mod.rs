@@ -175,18 +175,11 @@ fn build_hooks(cfg: &EnforceConfig) -> Result<HashMap<EnforceAction, Hook>, Vec<
                     hooks.insert(action, hook);
                 }
             }
-            Err(e) => problem(format!("{path}.{e}"), String::new()),
-        }
-    }
-    // "path.reason" from the hook checkers: split back into path and reason.
-    for p in &mut problems {
-        if p.reason.is_empty()
-            && let Some((path, reason)) = p.path.split_once(": ")
-        {
-            *p = ConfigProblem {
-                path: path.to_string(),
-                reason: reason.to_string(),
-            };
+            // The hook checkers say "field: reason"; make the field part of the path.
+            Err(e) => match e.split_once(": ") {
+                Some((field, reason)) => problem(format!("{path}.{field}"), reason.to_string()),
+                None => problem(path, e),
+            },
         }
     }
     if problems.is_empty() {
