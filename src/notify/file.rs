@@ -52,7 +52,10 @@ impl FileChannel {
         out.push_str(&format!("From: {}\r\n", clean(&self.from)));
         out.push_str(&format!("To: {}\r\n", clean(&msg.to.join(", "))));
         out.push_str(&format!("Subject: {}\r\n", clean(&msg.subject)));
-        out.push_str(&format!("Date: {}\r\n", now.strftime("%a, %d %b %Y %H:%M:%S +0000")));
+        out.push_str(&format!(
+            "Date: {}\r\n",
+            now.strftime("%a, %d %b %Y %H:%M:%S +0000")
+        ));
         out.push_str(&format!("Message-ID: {}\r\n", msg.message_id()));
         out.push_str(&format!("X-Cordon-Key: {}\r\n", msg.safe_key()));
         out.push_str(&format!("X-Cordon-Incident: {}\r\n", msg.incident));

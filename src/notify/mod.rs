@@ -232,10 +232,8 @@ impl Notifier {
             .iter()
             .enumerate()
             .map(|(index, w)| {
-                WebhookChannel::new(w).map_err(|detail| NotifyConfigError::Webhook {
-                    index,
-                    detail,
-                })
+                WebhookChannel::new(w)
+                    .map_err(|detail| NotifyConfigError::Webhook { index, detail })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let file = cfg

@@ -93,12 +93,11 @@ impl Templates {
         for (name, text) in BUILTIN {
             let (src, origin) = match dir.map(|d| d.join(format!("{name}.j2"))) {
                 Some(path) if path.is_file() => {
-                    let text = std::fs::read_to_string(&path).map_err(|source| {
-                        RenderError::Read {
+                    let text =
+                        std::fs::read_to_string(&path).map_err(|source| RenderError::Read {
                             path: path.clone(),
                             source,
-                        }
-                    })?;
+                        })?;
                     (text, path.display().to_string())
                 }
                 _ => (text.to_string(), format!("built-in {name}.j2")),
@@ -377,10 +376,7 @@ pub fn context(
         deadline_utc: deadline.map(|d| utc_time(d.at)),
         deadline_kind: deadline.map(|d| deadline_kind_text(d.kind).to_string()),
         action: action_text(incident).to_string(),
-        plan_repair_by: incident
-            .plan
-            .as_ref()
-            .map(|p| local_time(p.repair_by, tz)),
+        plan_repair_by: incident.plan.as_ref().map(|p| local_time(p.repair_by, tz)),
         enforced_at: incident.enforced_at.map(|t| local_time(t, tz)),
         answer_url,
         office_name: office.name.clone(),

@@ -2,8 +2,8 @@
 //! permanent (5xx, bad address) or transient (4xx, connection, timeout) failures.
 use super::{DeliveryError, Message, NotifyConfigError};
 use crate::config::{SmtpConfig, SmtpTls};
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -54,8 +54,7 @@ impl SmtpChannel {
             .timeout(Some(cfg.timeout.std()));
         match (&cfg.username, &cfg.password) {
             (Some(u), Some(p)) => {
-                builder =
-                    builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+                builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
             }
             (None, None) => {}
             _ => {
@@ -81,12 +80,12 @@ impl SmtpChannel {
             .header(XCordonKey(msg.safe_key()))
             .header(ContentType::TEXT_PLAIN);
         for to in &msg.to {
-            let mb: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
-                DeliveryError::Address {
-                    address: to.clone(),
-                    detail: e.to_string(),
-                }
-            })?;
+            let mb: Mailbox =
+                to.parse()
+                    .map_err(|e: lettre::address::AddressError| DeliveryError::Address {
+                        address: to.clone(),
+                        detail: e.to_string(),
+                    })?;
             b = b.to(mb);
         }
         let email = b.body(msg.body.clone()).map_err(|e| DeliveryError::Smtp {
