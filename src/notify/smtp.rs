@@ -2,8 +2,11 @@
 //! permanent (5xx, bad address) or transient (4xx, connection, timeout) failures.
 use super::{DeliveryError, Message, NotifyConfigError};
 use crate::config::{SmtpConfig, SmtpTls};
+use lettre::message::Body;
 use lettre::message::Mailbox;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -88,7 +91,8 @@ impl SmtpChannel {
                     })?;
             b = b.to(mb);
         }
-        let email = b.body(msg.body.clone()).map_err(|e| DeliveryError::Smtp {
+        let body = body_8bit(&msg.body).unwrap_or_else(|| Body::new(msg.body.clone()));
+        let email = b.body(body).map_err(|e| DeliveryError::Smtp {
             permanent: true,
             detail: format!("cannot build message: {e}"),
         })?;
@@ -97,6 +101,28 @@ impl SmtpChannel {
             Err(e) => Err(classify(&e)),
         }
     }
+}
+
+/// Longest line an 8bit body may carry (RFC 5322 2.1.1), without CRLF.
+const MAX_8BIT_LINE: usize = 998;
+
+/// The body as 8bit text with CRLF line ends, so notices (with their long log lines) stay
+/// readable as sent; None when a line is too long or the text holds NUL or a bare CR, in which
+/// case lettre picks quoted-printable or base64.
+fn body_8bit(text: &str) -> Option<Body> {
+    let mut out = String::with_capacity(text.len() + text.len() / 40);
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.len() > MAX_8BIT_LINE || line.contains(['\0', '\r']) {
+            return None;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    Some(Body::dangerous_pre_encoded(
+        out.into_bytes(),
+        ContentTransferEncoding::EightBit,
+    ))
 }
 
 /// 5xx replies are permanent; everything else (4xx, connection refused, timeouts, TLS
