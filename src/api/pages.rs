@@ -189,17 +189,32 @@ pub async fn answer_page(State(st): State<ApiState>, Path(tok): Path<String>) ->
     page(StatusCode::OK, &format!("Incident {}", inc.id), &body)
 }
 
-fn field(v: &Option<String>, name: &str, required: bool) -> Result<String, Response> {
+/// Why an answer was not accepted (kept small; turned into a page by the handler).
+struct Refusal {
+    status: StatusCode,
+    title: &'static str,
+    msg: String,
+}
+
+fn refuse(status: StatusCode, title: &'static str, msg: &str) -> Refusal {
+    Refusal {
+        status,
+        title,
+        msg: msg.to_string(),
+    }
+}
+
+fn field(v: &Option<String>, name: &str, required: bool) -> Result<String, Refusal> {
     let s = v.as_deref().unwrap_or("").trim();
     if required && s.is_empty() {
-        return Err(error_page(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "Missing field",
             &format!("The field \"{name}\" is required."),
         ));
     }
     if s.chars().count() > MAX_FIELD_CHARS {
-        return Err(error_page(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "Field too long",
             &format!("The field \"{name}\" is longer than {MAX_FIELD_CHARS} characters."),
@@ -208,7 +223,7 @@ fn field(v: &Option<String>, name: &str, required: bool) -> Result<String, Respo
     Ok(s.to_string())
 }
 
-fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer, Response> {
+fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer, Refusal> {
     match f.action.as_deref().unwrap_or("") {
         "handled" => Ok(Answer::Handled {
             note: field(&f.note, "note", false)?,
@@ -218,7 +233,7 @@ fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer,
         }),
         "plan" => {
             if inc.category != Category::Two {
-                return Err(error_page(
+                return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     "Plan not possible",
                     "A repair plan applies only to Category 2 incidents.",
@@ -227,14 +242,14 @@ fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer,
             let text = field(&f.plan, "plan", true)?;
             let raw = field(&f.repair_by, "repair_by", true)?;
             let date: Date = raw.parse().map_err(|_| {
-                error_page(
+                refuse(
                     StatusCode::BAD_REQUEST,
                     "Invalid date",
                     "The repair date must be a date written YYYY-MM-DD.",
                 )
             })?;
             if date < today(st) {
-                return Err(error_page(
+                return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     "Date in the past",
                     "The repair date must not be in the past.",
@@ -246,7 +261,7 @@ fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer,
                 .to_zoned(st.tz.clone())
                 .map(|z| z.timestamp())
                 .map_err(|_| {
-                    error_page(
+                    refuse(
                         StatusCode::BAD_REQUEST,
                         "Invalid date",
                         "The repair date is out of range.",
@@ -254,7 +269,7 @@ fn parse_answer(st: &ApiState, inc: &Incident, f: &AnswerForm) -> Result<Answer,
                 })?;
             Ok(Answer::Plan { text, repair_by })
         }
-        _ => Err(error_page(
+        _ => Err(refuse(
             StatusCode::BAD_REQUEST,
             "Unknown answer",
             "Please use one of the buttons on the answer page.",
@@ -292,7 +307,7 @@ pub async fn answer_post(
     }
     let answer = match parse_answer(&st, &inc, &form) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return error_page(r.status, r.title, &r.msg),
     };
     let sink = st.sink.clone();
     let id = claims.incident.clone();
