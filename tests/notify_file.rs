@@ -53,7 +53,15 @@ async fn file_channel_writes_one_complete_file_per_message() {
         "CRD-2026-000123/1/notify",
     );
     n.deliver(&m).await.unwrap();
+    // A retry of the same effect (same key) is not written twice.
     n.deliver(&m).await.unwrap();
+    n.deliver(&msg(
+        "dana@chem.campus.edu",
+        NoticeKind::First,
+        "CRD-2026-000123/3/notify",
+    ))
+    .await
+    .unwrap();
     n.deliver(&msg(
         "dana@chem.campus.edu",
         NoticeKind::Second,
@@ -62,7 +70,7 @@ async fn file_channel_writes_one_complete_file_per_message() {
     .await
     .unwrap();
     let files = eml_files(dir.path());
-    // Three messages, three files, no temporary files left behind.
+    // Four deliveries of three distinct messages: three files, no temporary files left.
     assert_eq!(files.len(), 3, "{files:?}");
     for f in &files {
         assert!(f.ends_with(".eml") && !f.starts_with('.'), "{f}");
@@ -85,10 +93,10 @@ async fn file_channel_writes_one_complete_file_per_message() {
 async fn rate_limit_delays_not_drops() {
     let dir = tempfile::tempdir().unwrap();
     let n = file_notifier(dir.path(), 2);
-    let m = msg("dana@chem.campus.edu", NoticeKind::First, "k/1/notify");
-    n.deliver(&m).await.unwrap();
-    n.deliver(&m).await.unwrap();
-    let err = n.deliver(&m).await.unwrap_err();
+    let m = |k: &str| msg("dana@chem.campus.edu", NoticeKind::First, k);
+    n.deliver(&m("k/1")).await.unwrap();
+    n.deliver(&m("k/2")).await.unwrap();
+    let err = n.deliver(&m("k/3")).await.unwrap_err();
     match &err {
         DeliveryError::RateLimited {
             recipient,
@@ -113,11 +121,11 @@ async fn rate_limit_delays_not_drops() {
     );
     // Case does not dodge the limit; another recipient is not affected.
     assert!(
-        n.deliver(&msg("DANA@chem.campus.edu", NoticeKind::First, "k/2"))
+        n.deliver(&msg("DANA@chem.campus.edu", NoticeKind::First, "k/4"))
             .await
             .is_err()
     );
-    n.deliver(&msg("office@campus.edu", NoticeKind::First, "k/3"))
+    n.deliver(&msg("office@campus.edu", NoticeKind::First, "k/5"))
         .await
         .unwrap();
     assert_eq!(eml_files(dir.path()).len(), 3);
@@ -325,4 +333,23 @@ fn recipients_by_audience() {
     assert!(notify::recipients(Audience::SeverityList(Severity::Low), &inc, &cfg).is_empty());
     inc.owner = None;
     assert!(notify::recipients(Audience::Owner, &inc, &cfg).is_empty());
+}
+
+#[test]
+fn answer_link_verifies_for_its_recipient_until_ttl() {
+    let cfg = config("token_ttl = \"2h\"");
+    let id = IncidentId::new(2026, 7);
+    let now = ts("2026-11-20T21:00:00Z");
+    let link = notify::answer_link(&cfg.notify, &id, "dana@chem.campus.edu", now);
+    let tok = link
+        .strip_prefix("https://cordon.campus.edu/a/")
+        .expect("link under the configured base URL");
+    let c = verify(b"test-secret", tok, now).unwrap();
+    assert_eq!(c.incident, id);
+    assert_eq!(c.recipient, "dana@chem.campus.edu");
+    assert_eq!(c.expires, ts("2026-11-20T23:00:00Z"));
+    assert!(matches!(
+        verify(b"test-secret", tok, ts("2026-11-20T23:00:01Z")),
+        Err(TokenError::Expired(_))
+    ));
 }

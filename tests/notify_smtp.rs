@@ -223,3 +223,32 @@ fn default_ports_follow_the_mode() {
     assert_eq!(notify::SmtpChannel::default_port(SmtpTls::Tls), 465);
     assert_eq!(notify::SmtpChannel::default_port(SmtpTls::None), 25);
 }
+
+#[tokio::test]
+async fn smtp_retry_does_not_duplicate_the_file_copy() {
+    let sink = start(SinkConfig {
+        rcpt_rules: vec![("busy@".into(), 451)],
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&format!(
+        "[notify.file]\ndir = \"{}\"\n{}",
+        dir.path().display(),
+        smtp_notify(sink.port(), "")
+    ));
+    let n = Notifier::from_config(&cfg.notify).unwrap();
+    let msg = first_notice(vec!["busy@campus.edu".into()]);
+    for _ in 0..3 {
+        let err = n.deliver(&msg).await.unwrap_err();
+        assert!(!err.permanent(), "{err:?}");
+    }
+    // The SMTP failure decides; the file copy was written once.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    let rcpts = sink
+        .commands()
+        .iter()
+        .filter(|c| c.starts_with("RCPT"))
+        .count();
+    assert_eq!(rcpts, 3, "every attempt reached the SMTP server");
+}

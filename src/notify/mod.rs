@@ -21,7 +21,9 @@ use crate::config::{Config, NotifyConfig, RetryConfig};
 use crate::model::{Audience, Incident, IncidentId, NoticeKind, Severity};
 use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
+use std::collections::{HashSet, VecDeque};
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// One notice ready to send.
@@ -191,6 +193,55 @@ pub enum NotifyConfigError {
     Templates(#[from] RenderError),
 }
 
+/// Build the answer link for one recipient of one incident, valid for `notify.token_ttl`.
+pub fn answer_link(
+    cfg: &NotifyConfig,
+    incident: &IncidentId,
+    recipient: &str,
+    now: jiff::Timestamp,
+) -> String {
+    let expires = now
+        .checked_add(cfg.token_ttl.0)
+        .unwrap_or(jiff::Timestamp::MAX);
+    let tok = token::sign(
+        cfg.token_secret.expose().as_bytes(),
+        incident,
+        recipient,
+        expires,
+    );
+    format!("{}/a/{tok}", cfg.answer_base_url.trim_end_matches('/'))
+}
+
+/// Which side channels (file, webhooks) already took a message, so a retry caused by an SMTP
+/// failure does not write or post it again. Bounded: oldest entries are forgotten first.
+#[derive(Default)]
+struct SentSet {
+    set: HashSet<(usize, String)>,
+    order: VecDeque<(usize, String)>,
+    evicted: u64,
+}
+
+/// Most (channel, key) pairs remembered.
+const SENT_CAP: usize = 8192;
+
+impl SentSet {
+    fn contains(&self, ch: usize, key: &str) -> bool {
+        self.set.contains(&(ch, key.to_string()))
+    }
+    fn insert(&mut self, ch: usize, key: &str) {
+        let k = (ch, key.to_string());
+        if self.set.insert(k.clone()) {
+            self.order.push_back(k);
+            while self.order.len() > SENT_CAP {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                    self.evicted += 1;
+                }
+            }
+        }
+    }
+}
+
 type KeyedLimiter = RateLimiter<
     String,
     governor::state::keyed::DefaultKeyedStateStore<String>,
@@ -208,6 +259,7 @@ pub struct Notifier {
     file: Option<FileChannel>,
     limiter: Option<KeyedLimiter>,
     clock: DefaultClock,
+    sent: Mutex<SentSet>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -249,6 +301,7 @@ impl Notifier {
             file,
             limiter,
             clock: DefaultClock::default(),
+            sent: Mutex::new(SentSet::default()),
         })
     }
 
@@ -274,9 +327,26 @@ impl Notifier {
         Ok(())
     }
 
+    fn already_sent(&self, ch: usize, key: &str) -> bool {
+        self.sent
+            .lock()
+            .map(|s| s.contains(ch, key))
+            .unwrap_or(false)
+    }
+    fn mark_sent(&self, ch: usize, key: &str) {
+        if let Ok(mut s) = self.sent.lock() {
+            s.insert(ch, key);
+        }
+    }
+    /// How many remembered side-channel deliveries were forgotten to stay bounded.
+    pub fn sent_evictions(&self) -> u64 {
+        self.sent.lock().map(|s| s.evicted).unwrap_or(0)
+    }
+
     /// Send `msg` through every configured channel. With SMTP configured, its result decides
     /// (it is what reaches people); the file channel and webhooks are always attempted and
     /// their failures logged. Without SMTP, the first failure of the others is returned.
+    /// A side channel that already took a message with the same key is skipped on retry.
     pub async fn deliver(&self, msg: &Message) -> Result<(), DeliveryError> {
         if msg.to.is_empty() && self.smtp.is_some() {
             return Err(DeliveryError::NoRecipients);
@@ -284,18 +354,26 @@ impl Notifier {
         self.check_rate(msg)?;
         let mut other_err: Option<DeliveryError> = None;
         if let Some(f) = &self.file
-            && let Err(e) = f.send(msg).await
+            && !self.already_sent(0, &msg.key)
         {
-            tracing::warn!(error = %e, key = %msg.key, "file channel failed");
-            other_err.get_or_insert(e);
+            match f.send(msg).await {
+                Ok(()) => self.mark_sent(0, &msg.key),
+                Err(e) => {
+                    tracing::warn!(error = %e, key = %msg.key, "file channel failed");
+                    other_err.get_or_insert(e);
+                }
+            }
         }
-        for w in &self.webhooks {
-            if !w.wants(msg.audience) {
+        for (i, w) in self.webhooks.iter().enumerate() {
+            if !w.wants(msg.audience) || self.already_sent(i + 1, &msg.key) {
                 continue;
             }
-            if let Err(e) = w.send(msg).await {
-                tracing::warn!(error = %e, key = %msg.key, "webhook failed");
-                other_err.get_or_insert(e);
+            match w.send(msg).await {
+                Ok(()) => self.mark_sent(i + 1, &msg.key),
+                Err(e) => {
+                    tracing::warn!(error = %e, key = %msg.key, "webhook failed");
+                    other_err.get_or_insert(e);
+                }
             }
         }
         match &self.smtp {
