@@ -136,7 +136,7 @@ fn templates_override_fallback_and_compile_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("first.j2"),
-        "Subject: Hey {{ incident_id }} <{{ address }}>\n\nSeen {{ evidence_time }}; ports {{ ports|join(\"/\") }}; raw {{ raw_lines[0] }}\n",
+        "Subject: Hey {{ incident_id }} <{{ address }}>\n\nSeen {{ evidence_time }}; ports {{ ports|join(\"/\") }}; raw {{ raw_lines|join(\" | \") }}\n",
     )
     .unwrap();
     let t = Templates::load(Some(dir.path())).unwrap();
@@ -182,12 +182,15 @@ fn templates_override_fallback_and_compile_errors() {
     assert!(matches!(err, RenderError::Compile { .. }));
     assert!(err.to_string().contains("closed.j2"), "{err}");
 
-    // A template without the Subject line fails to render with a clear error.
+    // A template without the Subject line is refused at load, naming the file and why.
     let dir2 = tempfile::tempdir().unwrap();
     std::fs::write(dir2.path().join("first.j2"), "Hello\n").unwrap();
-    let t2 = Templates::load(Some(dir2.path())).unwrap();
-    let err = notify::render(&t2, &ctx).unwrap_err();
-    assert!(matches!(err, RenderError::NoSubject { .. }), "{err}");
+    let err = Templates::load(Some(dir2.path())).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("first.j2") && text.contains("Subject:"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -352,4 +355,19 @@ fn answer_link_verifies_for_its_recipient_until_ttl() {
         verify(b"test-secret", tok, ts("2026-11-20T23:00:01Z")),
         Err(TokenError::Expired(_))
     ));
+}
+
+#[test]
+fn a_template_naming_an_unknown_field_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("held.j2"),
+        "Subject: {{ incident_id }}\n\n{{ incidnet_id }}\n",
+    )
+    .unwrap();
+    let err = Templates::load(Some(dir.path())).unwrap_err();
+    assert!(err.to_string().contains("held.j2"), "{err}");
+    std::fs::write(dir.path().join("held.j2"), "no subject line\n").unwrap();
+    let err = Templates::load(Some(dir.path())).unwrap_err();
+    assert!(err.to_string().contains("held.j2"), "{err}");
 }

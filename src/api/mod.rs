@@ -91,6 +91,33 @@ pub struct ApiState {
 }
 
 impl ApiState {
+    /// State from the config: token secret, calendar zone, plan cap, office token and contact;
+    /// the real clock.
+    pub fn new(
+        cfg: &crate::config::Config,
+        sink: Arc<dyn AnswerSink>,
+        view: Arc<dyn IncidentView>,
+        metrics: MetricsRegistry,
+    ) -> ApiState {
+        ApiState {
+            token_secret: Arc::from(cfg.notify.token_secret.expose().as_bytes()),
+            sink,
+            view,
+            tz: cfg.calendar.timezone.tz.clone(),
+            max_plan_days: cfg.policy.category2.max_plan_days,
+            office_token: cfg
+                .api
+                .office_token
+                .as_ref()
+                .map(|t| t.expose().to_string())
+                .filter(|t| !t.is_empty()),
+            metrics,
+            now: Arc::new(Timestamp::now),
+            office_name: cfg.office.name.clone(),
+            office_email: cfg.office.email.clone(),
+        }
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         (self.now)()
     }

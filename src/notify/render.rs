@@ -28,6 +28,18 @@ pub const TEMPLATE_NAMES: [&str; 9] = [
     "office_alert",
 ];
 
+const NOTICE_KINDS: [NoticeKind; 9] = [
+    NoticeKind::First,
+    NoticeKind::Second,
+    NoticeKind::Escalated,
+    NoticeKind::Enforced,
+    NoticeKind::Released,
+    NoticeKind::Held,
+    NoticeKind::Closed,
+    NoticeKind::Briefing,
+    NoticeKind::OfficeAlert,
+];
+
 const BUILTIN: [(&str, &str); 9] = [
     ("first", include_str!("templates/first.j2")),
     ("second", include_str!("templates/second.j2")),
@@ -88,6 +100,8 @@ impl Templates {
     pub fn load(dir: Option<&Path>) -> Result<Templates, RenderError> {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::None);
+        // A misspelt variable is an error (caught by the trial render below), not a blank.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
         let mut sources = Vec::new();
         for (name, text) in BUILTIN {
@@ -109,7 +123,38 @@ impl Templates {
                 })?;
             sources.push((name.to_string(), origin));
         }
-        Ok(Templates { env, sources })
+        let t = Templates { env, sources };
+        t.trial_render()?;
+        Ok(t)
+    }
+
+    /// Render every template against a fully populated and a sparse sample, so an office
+    /// template that names an unknown field or lacks its `Subject:` line is refused at load
+    /// time (naming the file) instead of failing when a notice is due.
+    fn trial_render(&self) -> Result<(), RenderError> {
+        let office = OfficeConfig {
+            name: "Security Office".into(),
+            email: "security@example.edu".into(),
+        };
+        let (full, sparse) = samples();
+        for (i, name) in TEMPLATE_NAMES.iter().enumerate() {
+            let notice = NOTICE_KINDS[i];
+            for (inc, ev, url) in [
+                (
+                    &full.0,
+                    full.1.as_slice(),
+                    Some("https://example.edu/a/t".to_string()),
+                ),
+                (&sparse.0, sparse.1.as_slice(), None),
+            ] {
+                let ctx = context(inc, ev, notice, "sample", &TimeZone::UTC, url, &office);
+                render(self, &ctx).map_err(|e| RenderError::Compile {
+                    path: self.origin(name).unwrap_or(name).to_string(),
+                    detail: e.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Where the template for `name` came from (a path or "built-in ...").
@@ -425,4 +470,91 @@ pub fn render(templates: &Templates, ctx: &NoticeContext) -> Result<Rendered, Re
         subject,
         body: body.trim_start_matches(['\r', '\n']).to_string(),
     })
+}
+
+/// Sample incidents for the trial render: one with every field set, one with as little as an
+/// incident can have (no owner, no host details, no evidence, no deadline).
+fn samples() -> ((Incident, Vec<Evidence>), (Incident, Vec<Evidence>)) {
+    use crate::model::{EvidenceKind, HostInfo, IncidentId, Owner, Plan, Proto, Severity};
+    let t = Timestamp::UNIX_EPOCH;
+    let ip = std::net::IpAddr::from([10, 0, 0, 1]);
+    let sparse = Incident {
+        id: IncidentId::new(2000, 1),
+        subject: Subject::Host(ip),
+        host: HostInfo::default(),
+        owner: None,
+        category: Category::Three,
+        severity: Severity::Low,
+        spread: 1,
+        phase: Phase::Open,
+        opened_at: t,
+        first_seen: t,
+        last_seen: t,
+        evidence_kinds: Vec::new(),
+        evidence_count: 0,
+        account: None,
+        first_notice_at: None,
+        second_notice_at: None,
+        category_since: t,
+        owner_unreachable: false,
+        answered_at: None,
+        plan: None,
+        deferral: None,
+        approved: false,
+        enforced_at: None,
+        released_at: None,
+        resolved_at: None,
+        closed_at: None,
+        deadlines: Vec::new(),
+        effect_seq: 0,
+    };
+    let mut full = sparse.clone();
+    full.host = HostInfo {
+        ip: Some(ip),
+        mac: Some(crate::model::MacAddr([2, 0, 0, 0, 0, 1])),
+        hostname: Some("host.example.edu".into()),
+        os: Some("os".into()),
+        asset_tag: Some("tag".into()),
+        location: Some("room".into()),
+        network: Some("net".into()),
+        ..HostInfo::default()
+    };
+    full.owner = Some(Owner {
+        name: "Owner".into(),
+        email: "owner@example.edu".into(),
+    });
+    full.category = Category::Two;
+    full.evidence_kinds = vec![EvidenceKind::TrojanC2];
+    full.evidence_count = 1;
+    full.first_notice_at = Some(t);
+    full.enforced_at = Some(t);
+    full.plan = Some(Plan {
+        text: "plan".into(),
+        requested: t,
+        repair_by: t,
+        by: "owner@example.edu".into(),
+        at: t,
+    });
+    full.deadlines = vec![Deadline {
+        kind: DeadlineKind::CalendarCap,
+        at: t,
+    }];
+    let ev = Evidence {
+        kind: EvidenceKind::TrojanC2,
+        subject: Subject::Host(ip),
+        first_seen: t,
+        last_seen: t,
+        count: 1,
+        proto: Proto::Tcp,
+        ports: vec![443],
+        peers: vec![std::net::IpAddr::from([192, 0, 2, 1])],
+        peer_count: 1,
+        signature: Some("signature".into()),
+        signature_id: Some(1),
+        account: None,
+        raw: vec!["raw line".into()],
+        detector: "ids".into(),
+        sensor: "sensor".into(),
+    };
+    ((full, vec![ev]), (sparse, Vec::new()))
 }
