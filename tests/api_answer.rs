@@ -211,6 +211,14 @@ async fn page_shows_summary_forms_and_strict_headers() {
         .await
         .unwrap();
     assert!(html.contains("value=\"handled\"") && !html.contains("value=\"plan\""));
+
+    // Closed: the summary, no forms.
+    let r = s
+        .get(&format!("/a/{}", tok(125, "dana@chem.campus.edu")))
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("closed") && !html.contains("<form"));
 }
 
 #[tokio::test]

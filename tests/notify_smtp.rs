@@ -252,3 +252,48 @@ async fn smtp_retry_does_not_duplicate_the_file_copy() {
         .count();
     assert_eq!(rcpts, 3, "every attempt reached the SMTP server");
 }
+
+#[tokio::test]
+async fn dot_lines_survive_stuffing_and_auth_login_works() {
+    use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let sink = start(SinkConfig {
+        credentials: Some(("u".into(), "p w".into())),
+        ..Default::default()
+    })
+    .await;
+    // Through the notifier: a body line starting with "." arrives intact.
+    let cfg = config(&smtp_notify(
+        sink.port(),
+        "username = \"u\"\npassword = \"p w\"\n",
+    ));
+    let n = Notifier::from_config(&cfg.notify).unwrap();
+    let mut msg = first_notice(vec!["dana@chem.campus.edu".into()]);
+    msg.body = "line one\n.starts with a dot\n..two dots\n.\nend\n".into();
+    n.deliver(&msg).await.unwrap();
+    let got = sink.wait_for(1, Duration::from_secs(5)).await;
+    let body = got[0].data.split_once("\r\n\r\n").unwrap().1;
+    assert_eq!(
+        body.trim_end(),
+        "line one\r\n.starts with a dot\r\n..two dots\r\n.\r\nend"
+    );
+    assert!(sink.commands().iter().any(|c| c.starts_with("AUTH PLAIN")));
+
+    // AUTH LOGIN, driven by lettre directly against the sink.
+    let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(sink.port())
+        .credentials(Credentials::new("u".into(), "p w".into()))
+        .authentication(vec![Mechanism::Login])
+        .build();
+    let email = lettre::Message::builder()
+        .from("a@campus.edu".parse().unwrap())
+        .to("b@campus.edu".parse().unwrap())
+        .subject("x")
+        .body(String::from("hi"))
+        .unwrap();
+    t.send(email).await.unwrap();
+    let got = sink.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].auth_user.as_deref(), Some("u"));
+    assert!(sink.commands().iter().any(|c| c == "AUTH LOGIN"));
+}

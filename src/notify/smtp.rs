@@ -111,8 +111,7 @@ const MAX_8BIT_LINE: usize = 998;
 /// case lettre picks quoted-printable or base64.
 fn body_8bit(text: &str) -> Option<Body> {
     let mut out = String::with_capacity(text.len() + text.len() / 40);
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
+    for line in text.lines() {
         if line.len() > MAX_8BIT_LINE || line.contains(['\0', '\r']) {
             return None;
         }
