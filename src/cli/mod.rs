@@ -2,6 +2,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod parse;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cordon",
@@ -17,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Placeholder until the verbs land.
     Version,
+    /// Parse a log file with one format and print one normalized JSON object per line.
+    Parse(parse::ParseArgs),
 }
 
 /// Exit code for bad configuration or usage (sysexits EX_USAGE / EX_CONFIG).
@@ -24,6 +28,9 @@ pub const EX_USAGE: u8 = 64;
 pub const EX_CONFIG: u8 = 78;
 
 pub fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Version => ExitCode::SUCCESS,
+        Command::Parse(args) => parse::run(args),
+    }
 }

@@ -27,6 +27,9 @@ pub struct CiscoAsaParser;
 
 impl LineParser for CiscoAsaParser {
     fn parse<'a>(&mut self, line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
+        if line.trim().is_empty() {
+            return Parsed::Skip;
+        }
         let line = line.trim_end_matches(['\r', '\n']);
         let Some(tag_at) = ["%ASA-", "%FTD-", "%PIX-"]
             .iter()

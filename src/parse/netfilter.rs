@@ -24,6 +24,9 @@ pub struct NetfilterParser;
 
 impl LineParser for NetfilterParser {
     fn parse<'a>(&mut self, line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
+        if line.trim().is_empty() {
+            return Parsed::Skip;
+        }
         let line = line.trim_end_matches(['\r', '\n']);
         let (time, msg) = match syslog_header::parse(line, ctx) {
             Ok(h) => (h.time, h.msg),

@@ -20,6 +20,9 @@ pub struct PfParser;
 
 impl LineParser for PfParser {
     fn parse<'a>(&mut self, line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
+        if line.trim().is_empty() {
+            return Parsed::Skip;
+        }
         let line = line.trim_end_matches(['\r', '\n']);
         let h = match syslog_header::parse(line, ctx) {
             Ok(h) => h,

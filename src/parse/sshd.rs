@@ -31,6 +31,9 @@ pub struct SshdParser;
 
 impl LineParser for SshdParser {
     fn parse<'a>(&mut self, line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
+        if line.trim().is_empty() {
+            return Parsed::Skip;
+        }
         let h = match syslog_header::parse(line, ctx) {
             Ok(h) => h,
             Err(why) => return Parsed::Bad(why),

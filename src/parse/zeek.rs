@@ -271,7 +271,7 @@ fn epoch(s: &str) -> Option<Timestamp> {
 }
 
 fn epoch_f64(x: f64) -> Option<Timestamp> {
-    if !x.is_finite() || x < 0.0 || x > 253_402_300_799.0 {
+    if !x.is_finite() || !(0.0..=253_402_300_799.0).contains(&x) {
         return None;
     }
     let secs = x.trunc() as i64;
