@@ -309,9 +309,11 @@ fn cisco_asa_lines() {
         Format::CiscoAsa,
         "Nov 23 09:12:01 asa01 %ASA-4-106023: Deny tcp src outside:203.0.113.5/",
     );
-    check_bad(
+    // No stamp (the ASA default): ctx.now stands in.
+    check(
         Format::CiscoAsa,
-        "%ASA-4-106023: Deny tcp src outside:203.0.113.5/1 dst inside:10.1.2.3/22",
+        "%ASA-2-106001: Inbound TCP connection denied from 203.0.113.5/54322 to 10.1.2.3/1433 flags SYN on interface outside",
+        r#"{"time":"2026-11-23T07:00:00-05:00","kind":"conn_denied","src":"203.0.113.5","src_port":54322,"dst":"10.1.2.3","dst_port":1433,"proto":"tcp","packets":1,"note":"%ASA-2-106001"}"#,
     );
 }
 

@@ -10,6 +10,9 @@
 //! - `419002` duplicate SYN and `733100` threat-detection rate exceeded → `Notice`
 //! - `113004`/`605005` → `AuthSuccess`, `113015`/`605004` → `AuthFailure`, with the user
 //!
+//! Time: the first syslog stamp before the tag; without one (the ASA's default `no logging
+//! timestamp`) `ctx.now`, which a live source sets to the arrival time.
+//!
 //! Note = the message tag (`%ASA-4-106023`), a slice of the line; `733100` keeps its
 //! `[ Scanning] drop rate-1 exceeded` text. User names are attacker-chosen: the quoted
 //! `for user "…"` takes everything up to the LAST quote, and `113015`'s user ends at the last
@@ -38,9 +41,9 @@ impl LineParser for CiscoAsaParser {
         else {
             return Parsed::Skip;
         };
-        let Some(time) = stamp(&line[..tag_at], ctx) else {
-            return Parsed::Bad("asa: no timestamp before the message tag");
-        };
+        // `logging timestamp` is off by default on the ASA: then the caller's "now" (arrival
+        // time) stands in for the missing stamp.
+        let time = stamp(&line[..tag_at], ctx).unwrap_or(ctx.now);
         let after = &line[tag_at..];
         let Some((tag, msg)) = after.split_once(": ") else {
             return Parsed::Bad("asa: truncated message tag");
@@ -142,13 +145,14 @@ fn from_to(o: &mut Observation<'_>, msg: &str, kind: ObsKind) -> bool {
     if o.proto == Proto::Unknown && msg.starts_with("Inbound TCP") {
         o.proto = Proto::Tcp;
     }
-    let (Some(a), Some(b)) = (
-        token_after(msg, "from ").and_then(endpoint),
-        token_after(msg, " to ").and_then(endpoint),
-    ) else {
+    // The destination may be a configured object name instead of an address.
+    let Some(a) = token_after(msg, "from ").and_then(endpoint) else {
         return false;
     };
-    (o.src, o.src_port, o.dst, o.dst_port) = (Some(a.0), a.1, Some(b.0), b.1);
+    (o.src, o.src_port) = (Some(a.0), a.1);
+    if let Some(b) = token_after(msg, " to ").and_then(endpoint) {
+        (o.dst, o.dst_port) = (Some(b.0), b.1);
+    }
     o.packets = 1;
     true
 }
@@ -157,13 +161,13 @@ fn from_to(o: &mut Observation<'_>, msg: &str, kind: ObsKind) -> bool {
 fn src_dst(o: &mut Observation<'_>, msg: &str) -> bool {
     o.kind = ObsKind::ConnDenied;
     o.proto = proto_word(msg);
-    let (Some(a), Some(b)) = (
-        token_after(msg, "src ").and_then(endpoint),
-        token_after(msg, "dst ").and_then(endpoint),
-    ) else {
+    let Some(a) = token_after(msg, "src ").and_then(endpoint) else {
         return false;
     };
-    (o.src, o.src_port, o.dst, o.dst_port) = (Some(a.0), a.1, Some(b.0), b.1);
+    (o.src, o.src_port) = (Some(a.0), a.1);
+    if let Some(b) = token_after(msg, "dst ").and_then(endpoint) {
+        (o.dst, o.dst_port) = (Some(b.0), b.1);
+    }
     o.icmp = icmp_in_parens(msg);
     o.packets = 1;
     true
@@ -272,18 +276,24 @@ fn aaa<'a>(o: &mut Observation<'a>, msg: &'a str, success: bool) -> bool {
     } else {
         ObsKind::AuthFailure
     };
-    let Some(u) = msg.find(": user = ") else {
+    // `: user = U` (documented form) or `, User = U` (seen in the wild).
+    let Some(rest) = [": user = ", ", User = "]
+        .iter()
+        .find_map(|k| msg.find(k).map(|u| &msg[u + k.len()..]))
+    else {
         return false;
     };
-    let rest = &msg[u + 9..];
     let (user, addr) = match rest.rfind(" : user IP = ") {
         Some(p) => (&rest[..p], ip(rest[p + 13..].trim())),
         None => (rest.trim_end(), None),
     };
     o.user = Some(Cow::Borrowed(user));
     o.src = addr;
-    if let Some(s) = msg.find(": server = ") {
-        o.dst = msg[s + 11..].split(' ').next().and_then(ip);
+    if let Some(s) = msg
+        .find(": server = ")
+        .or_else(|| msg.find(" server = ").map(|i| i - 1))
+    {
+        o.dst = msg[s + 11..].split([' ', ',']).next().and_then(ip);
     }
     true
 }

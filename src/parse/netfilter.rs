@@ -35,7 +35,13 @@ impl LineParser for NetfilterParser {
                 None => return Parsed::Bad(why),
             },
         };
-        let Some(in_at) = find_token(msg, "IN=") else {
+        // The kernel writes `PREFIXIN=… OUT=…` with no blank of its own after the prefix, so
+        // `IN=` is found as the one just before the first ` OUT=`.
+        // Proxmox leaves `OUT=` out: then `IN=` must start a token.
+        let in_at = find_token(msg, "OUT=")
+            .and_then(|o| msg[..o].rfind("IN="))
+            .or_else(|| find_token(msg, "IN="));
+        let Some(in_at) = in_at else {
             // Another kernel message (or another program) in the same file.
             return Parsed::Skip;
         };

@@ -142,14 +142,41 @@ pub(crate) fn parse_message<'a>(msg: &'a str, time: Timestamp, raw: &'a str) -> 
         if let Some(r) = msg.strip_prefix(prefix) {
             // The peer address comes first in these; cut at the first `:` that ends an
             // `<ip> port <n>` so daemon text after it is not searched.
-            let Some(a) = last_addr(peer_part(r)) else {
+            let Some(a) = last_addr(peer_part(r)).or_else(|| leading_addr(r)) else {
                 return Parsed::Skip;
             };
             let user = preauth_user(a.head);
             return obs(ObsKind::Other, user, a, what, time, raw);
         }
     }
+    // `reverse mapping checking getaddrinfo for NAME [IP] failed - POSSIBLE BREAK-IN ATTEMPT!`
+    if let Some(r) = msg.strip_prefix("reverse mapping checking getaddrinfo for ")
+        && let Some(e) = r.rfind("] failed")
+        && let Some(b) = r[..e].rfind('[')
+        && let Some(ip) = super::fields::ip(&r[b + 1..e])
+    {
+        let a = AddrAt {
+            head: "",
+            ip,
+            port: None,
+            tail: "",
+        };
+        return obs(ObsKind::Other, None, a, "reverse mapping failed", time, raw);
+    }
     Parsed::Skip
+}
+
+/// `1.2.3.4: 11: Bye Bye [preauth]` (older OpenSSH, no port): the address leads.
+fn leading_addr(r: &str) -> Option<AddrAt<'_>> {
+    let end = r.find(' ').unwrap_or(r.len());
+    let tok = r[..end].trim_end_matches([':', ',']);
+    let ip = super::fields::ip(tok)?;
+    Some(AddrAt {
+        head: "",
+        ip,
+        port: None,
+        tail: &r[end..],
+    })
 }
 
 /// `password for [invalid user] U from IP port P ssh2` after `Failed `/`Accepted `.
@@ -186,9 +213,13 @@ fn pam_failure<'a>(msg: &'a str, time: Timestamp, raw: &'a str) -> Parsed<'a> {
     };
     let after = &msg[p + 7..];
     let (rhost, tail) = after.split_once(' ').unwrap_or((after, ""));
+    // A host name instead of an address (UseDNS yes) gives nothing a detector can key on.
+    let Some(src) = super::fields::ip(rhost) else {
+        return Parsed::Skip;
+    };
     let mut o = Observation::new(time, ObsKind::Other, raw);
     o.proto = Proto::Tcp;
-    o.src = super::fields::ip(rhost);
+    o.src = Some(src);
     // `user=` is written after rhost by pam_unix; a crafted user cannot move rhost.
     if let Some(u) = tail.trim_start().strip_prefix("user=") {
         o.user = Some(Cow::Borrowed(u));
