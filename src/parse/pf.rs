@@ -86,7 +86,8 @@ impl LineParser for PfParser {
     }
 }
 
-/// pf's ICMP type words → (type, code) where the word fixes them.
+/// pf's ICMP type words → (type, code) where the word fixes both (`unreach` alone does not
+/// name its code, so it gives none).
 fn icmp_type(word: &str, v6: bool) -> Option<(u8, u8)> {
     Some(match (word, v6) {
         ("request", false) => (8, 0),
@@ -95,7 +96,6 @@ fn icmp_type(word: &str, v6: bool) -> Option<(u8, u8)> {
         ("reply", true) => (129, 0),
         ("unreachproto", false) => (3, 2),
         ("unreachport", false) => (3, 3),
-        ("unreach", false) => (3, 0),
         ("timexceed", false) => (11, 0),
         ("redirect", false) => (5, 0),
         _ => return None,
