@@ -103,8 +103,10 @@ impl FromStr for Format {
 pub struct ParseContext {
     /// Zone for stamps that carry none (RFC 3164 syslog, ASA without offset).
     pub tz: TimeZone,
-    /// "Now" in data time, for the year of year-less syslog stamps: the year that puts the
-    /// stamp closest to `now` wins, so a Dec 31 line read on Jan 1 lands in the old year.
+    /// "Now" in data time (a live source: the arrival time; a replay: the file's time).
+    /// Year-less syslog stamps get the year that puts them closest to `now`, so a Dec 31 line
+    /// read on Jan 1 lands in the old year. Records with no stamp at all (Cisco ASA with its
+    /// default `no logging timestamp`, RFC 5424 `-`) are stamped `now`.
     pub now: Timestamp,
 }
 
