@@ -81,6 +81,27 @@ fn sshd_crafted_user_cannot_move_the_address() {
 }
 
 #[test]
+fn sshd_brief_example_and_old_forms() {
+    // The issue's example: the last `from <ip> port` wins; a trailing bare `from` does not.
+    check(
+        Format::Sshd,
+        "Nov 23 09:12:01 gw sshd[1]: Failed password for invalid user x from 1.2.3.4 port 22 ssh2 from 6.6.6.6",
+        r#"{"time":"2026-11-23T09:12:01-05:00","kind":"auth_failure","src":"1.2.3.4","src_port":22,"proto":"tcp","user":"x","note":"Failed password"}"#,
+    );
+    // OpenSSH 6 (no port), RFC 5424 envelope.
+    check(
+        Format::Sshd,
+        "<38>1 2026-11-23T14:12:01Z gw sshd 24200 - - Invalid user webmaster from 173.234.31.186",
+        r#"{"time":"2026-11-23T09:12:01-05:00","kind":"auth_invalid_user","src":"173.234.31.186","proto":"tcp","user":"webmaster","note":"invalid user"}"#,
+    );
+    check(
+        Format::Sshd,
+        "Dec 10 06:55:46 LabSZ sshd[24200]: Received disconnect from 173.234.31.186: 11: Bye Bye [preauth]",
+        r#"{"time":"2026-12-10T06:55:46-05:00","kind":"other","src":"173.234.31.186","proto":"tcp","note":"received disconnect"}"#,
+    );
+}
+
+#[test]
 fn sshd_other_messages() {
     check(
         Format::Sshd,
