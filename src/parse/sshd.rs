@@ -34,6 +34,7 @@ impl LineParser for SshdParser {
         if line.trim().is_empty() {
             return Parsed::Skip;
         }
+        let line = line.trim_end_matches(['\r', '\n']);
         let h = match syslog_header::parse(line, ctx) {
             Ok(h) => h,
             Err(why) => return Parsed::Bad(why),
