@@ -4,6 +4,8 @@ pub mod check_config;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod parse;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cordon",
@@ -19,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file: prints `ok` or one `error: key.path: reason` line per problem.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Parse a log file with one format and print one normalized JSON object per line.
+    Parse(parse::ParseArgs),
 }
 
 /// Exit code for bad configuration or usage (sysexits EX_USAGE / EX_CONFIG).
@@ -31,5 +35,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::CheckConfig(args) => check_config::run(args),
+        Command::Parse(args) => parse::run(args),
     }
 }
