@@ -202,7 +202,9 @@ pub(crate) fn outbound(
     Some((src, dst))
 }
 
-/// A blank evidence record; the detector fills lists and raw lines.
+/// A blank evidence record; the detector fills lists and raw lines. (Every argument is a
+/// required field; a builder would only hide that.)
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn new_evidence(
     kind: EvidenceKind,
     subject: Subject,
