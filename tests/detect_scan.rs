@@ -13,7 +13,14 @@ fn horizontal_sweep_of_port_23_is_one_scan_per_window() {
     // A Mirai-style telnet sweep: 20 SYNs/s to random outside addresses for 5 minutes.
     let mut rng = Rng(7);
     for i in 0..(20 * 300) {
-        let o = conn(ObsKind::ConnDenied, at_ms(i * 50), src, 40_000, outside(rng.next() as u32), 23);
+        let o = conn(
+            ObsKind::ConnDenied,
+            at_ms(i * 50),
+            src,
+            40_000,
+            outside(rng.next() as u32),
+            23,
+        );
         h.feed(&with_raw(o, DENY));
     }
     let scans = h.of_kind(EvidenceKind::OutboundScan);
@@ -58,7 +65,14 @@ fn ipv6_vertical_scan() {
     let src = ip("2001:db8:1::10");
     let target = ip("2a00:1450::1");
     for p in 1000..1030u16 {
-        h.feed(&conn(ObsKind::ConnAttempt, at(i64::from(p - 1000)), src, 40_000, target, p));
+        h.feed(&conn(
+            ObsKind::ConnAttempt,
+            at(i64::from(p - 1000)),
+            src,
+            40_000,
+            target,
+            p,
+        ));
     }
     assert_eq!(h.of_kind(EvidenceKind::OutboundScan).len(), 1);
 }
@@ -69,7 +83,14 @@ fn backup_server_to_many_ports_on_one_internal_host_is_not_a_scan() {
     let backup = ip("10.0.5.5");
     let fileserver = ip("10.0.9.9");
     for p in 1..=2000u16 {
-        h.feed(&conn(ObsKind::ConnAttempt, at_ms(i64::from(p)), backup, 40_000, fileserver, p));
+        h.feed(&conn(
+            ObsKind::ConnAttempt,
+            at_ms(i64::from(p)),
+            backup,
+            40_000,
+            fileserver,
+            p,
+        ));
     }
     assert!(h.out.is_empty(), "{:?}", h.out);
 }
@@ -80,8 +101,22 @@ fn outside_host_scanning_campus_gives_no_evidence() {
     let attacker = ip("45.155.205.1");
     for i in 0..5000u32 {
         let victim = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0x0A00_0000 | i));
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(i64::from(i)), attacker, 40_000, victim, 22));
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(i64::from(i)), attacker, 40_000, ip("10.0.0.1"), (i % 60000) as u16 + 1));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(i64::from(i)),
+            attacker,
+            40_000,
+            victim,
+            22,
+        ));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(i64::from(i)),
+            attacker,
+            40_000,
+            ip("10.0.0.1"),
+            (i % 60000) as u16 + 1,
+        ));
     }
     assert!(h.out.is_empty());
 }
@@ -97,7 +132,14 @@ fn nat_gateway_with_busy_completed_connections_is_not_a_scan() {
         let t = at_ms(i * 20);
         let dst = outside(rng.next() as u32);
         h.feed(&conn(ObsKind::ConnAttempt, t, nat, 30_000, dst, 443));
-        h.feed(&conn(ObsKind::ConnEstablished, t + jiff::SignedDuration::from_millis(15), nat, 30_000, dst, 443));
+        h.feed(&conn(
+            ObsKind::ConnEstablished,
+            t + jiff::SignedDuration::from_millis(15),
+            nat,
+            30_000,
+            dst,
+            443,
+        ));
     }
     assert!(h.of_kind(EvidenceKind::OutboundScan).is_empty());
 }
@@ -107,7 +149,14 @@ fn nat_gateway_that_does_probe_is_silenced_by_the_allow_list() {
     let mut h = Harness::new("", &["10.255.0.1/32"]);
     let nat = ip("10.255.0.1");
     for i in 0..1000u32 {
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(i64::from(i) * 10), nat, 30_000, outside(i), 445));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(i64::from(i) * 10),
+            nat,
+            30_000,
+            outside(i),
+            445,
+        ));
     }
     assert!(h.out.is_empty());
 }
@@ -118,17 +167,38 @@ fn spread_below_threshold_and_slow_scans_across_windows_are_quiet() {
     let src = ip("10.3.3.3");
     // 99 distinct destinations in one window: one short of the threshold.
     for i in 0..99u32 {
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(i64::from(i) * 100), src, 40_000, outside(i), 80));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(i64::from(i) * 100),
+            src,
+            40_000,
+            outside(i),
+            80,
+        ));
     }
     // 48 more ports on a host already probed on 80: 49, one short of the vertical threshold.
     for p in 1..49u16 {
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(20_000 + i64::from(p)), src, 40_000, outside(0), p));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(20_000 + i64::from(p)),
+            src,
+            40_000,
+            outside(0),
+            p,
+        ));
     }
     assert!(h.out.is_empty(), "{:#?}", h.out);
     // Slow sweep: one new address every 1.5 s for an hour (40 per window).
     let mut h = Harness::new("", &[]);
     for i in 0..2400u32 {
-        h.feed(&conn(ObsKind::ConnDenied, at_ms(i64::from(i) * 1500), src, 40_000, outside(i), 22));
+        h.feed(&conn(
+            ObsKind::ConnDenied,
+            at_ms(i64::from(i) * 1500),
+            src,
+            40_000,
+            outside(i),
+            22,
+        ));
     }
     assert!(h.out.is_empty());
 }
@@ -138,14 +208,28 @@ fn established_flows_are_not_probes_but_tiny_flows_are() {
     let mut h = Harness::new("", &[]);
     let src = ip("10.4.4.4");
     for i in 0..300u32 {
-        let mut o = conn(ObsKind::Flow, at_ms(i64::from(i) * 100), src, 40_000, outside(i), 443);
+        let mut o = conn(
+            ObsKind::Flow,
+            at_ms(i64::from(i) * 100),
+            src,
+            40_000,
+            outside(i),
+            443,
+        );
         o.packets = 40;
         o.bytes = 30_000;
         h.feed(&o);
     }
     assert!(h.out.is_empty(), "full flows must not count");
     for i in 0..300u32 {
-        let mut o = conn(ObsKind::Flow, at_ms(40_000 + i64::from(i) * 10), src, 40_000, outside(10_000 + i), 3389);
+        let mut o = conn(
+            ObsKind::Flow,
+            at_ms(40_000 + i64::from(i) * 10),
+            src,
+            40_000,
+            outside(10_000 + i),
+            3389,
+        );
         o.packets = 2;
         h.feed(&o);
     }
