@@ -166,6 +166,9 @@ impl DistinctSet {
         self.seen.push(fp);
         true
     }
+    pub fn contains(&self, fp: u64) -> bool {
+        self.seen.contains(&fp)
+    }
     /// Forget a fingerprint (e.g. a probe that turned out to be answered).
     pub fn remove(&mut self, fp: u64) {
         if let Some(i) = self.seen.iter().position(|&x| x == fp) {

@@ -1,6 +1,8 @@
 //! Login compromise of campus accounts → `AccountCompromise` about the account:
 //! - a success after at least `failures_per_user` failures for the same user name, or after
-//!   `failures_per_source` failures from the same source address, within the window;
+//!   `failures_per_source` failures from the same source address, within the window (unless
+//!   every one of those source failures was for the user who now succeeded: that is one person
+//!   mistyping, already judged by the per-user rule, which a quiet success resets);
 //! - a success from an address that has Category 1 evidence (remembered for `blame_ttl`,
 //!   fed by the aggregate with this crate's own evidence and by the pipeline through
 //!   [`LoginDetector::note_blamed`] for IDS-derived evidence).
@@ -9,7 +11,7 @@
 //! of it (no string is stored), and a name becomes an account only through
 //! [`AccountName::parse_with`] with the configured pattern; an invalid name yields no evidence
 //! and is counted. Logins to servers outside campus are not campus accounts and are ignored.
-use super::bounded::{BoundedMap, Fingerprint, Window};
+use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, push_raws, window_len,
 };
@@ -42,6 +44,16 @@ impl User {
     }
 }
 
+/// Per source address: failures in the window and which user names they were for.
+struct Source {
+    win: Window,
+    users: DistinctSet,
+}
+
+/// Distinct user names remembered per source (only "one or more than one" matters, plus a
+/// count for the log).
+const USERS_PER_SOURCE: usize = 16;
+
 pub struct LoginDetector {
     window: SignedDuration,
     per_user: u64,
@@ -49,7 +61,7 @@ pub struct LoginDetector {
     blame_ttl: SignedDuration,
     pattern: regex_lite::Regex,
     users: BoundedMap<u64, User>,
-    sources: BoundedMap<IpAddr, Window>,
+    sources: BoundedMap<IpAddr, Source>,
     blamed: BoundedMap<IpAddr, Timestamp>,
     fp: Fingerprint,
     invalid_names: u64,
@@ -100,14 +112,27 @@ impl LoginDetector {
 
     fn failure(&mut self, obs: &Observation<'_>, src: IpAddr) {
         let now = obs.time;
-        let w = self
-            .sources
-            .get_or_insert(src, || Window::new(now), |w| w.recycle(now));
-        w.advance(now, self.window);
-        let Some(user) = obs.user.as_deref() else {
+        let key = obs.user.as_deref().map(|u| self.fp.of(&u));
+        let s = self.sources.get_or_insert(
+            src,
+            || Source {
+                win: Window::new(now),
+                users: DistinctSet::default(),
+            },
+            |s| {
+                s.win.recycle(now);
+                s.users.clear();
+            },
+        );
+        if s.win.advance(now, self.window) {
+            s.users.clear();
+        }
+        if let Some(k) = key {
+            s.users.insert(k, USERS_PER_SOURCE);
+        }
+        let Some(key) = key else {
             return;
         };
-        let key = self.fp.of(&user);
         let u = self.users.get_or_insert(
             key,
             || User::new(now),
@@ -141,13 +166,14 @@ impl LoginDetector {
             return;
         };
         let in_window = |w: &Window| now.duration_since(w.start) < window;
+        let key = self.fp.of(&user);
         let src_failures = self
             .sources
             .get(&src)
-            .filter(|w| in_window(w))
-            .map_or(0, |w| w.count);
+            .filter(|s| in_window(&s.win))
+            .filter(|s| !(s.users.len() == 1 && s.users.contains(key) && !s.users.saturated()))
+            .map_or(0, |s| s.win.count);
         let blamed = self.is_blamed(src, now);
-        let key = self.fp.of(&user);
         let user_failures = self
             .users
             .get(&key)
