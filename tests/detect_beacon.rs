@@ -8,13 +8,9 @@ use detect_support::*;
 /// 20 ms apart (the same contact).
 fn beacon(
     h: &mut Harness,
-    src: &str,
-    dst: &str,
-    port: u16,
+    (src, dst, port): (&str, &str, u16),
     n: i64,
-    period_ms: i64,
-    jitter_ms: i64,
-    seed: u64,
+    (period_ms, jitter_ms, seed): (i64, i64, u64),
 ) {
     let mut rng = Rng(seed);
     for i in 0..n {
@@ -46,7 +42,12 @@ fn beacon(
 #[test]
 fn sixty_second_beacon_with_one_second_jitter() {
     let mut h = Harness::new("", &[]);
-    beacon(&mut h, "10.70.0.7", "193.42.33.7", 443, 20, 60_000, 1000, 5);
+    beacon(
+        &mut h,
+        ("10.70.0.7", "193.42.33.7", 443),
+        20,
+        (60_000, 1000, 5),
+    );
     let ev = h.of_kind(EvidenceKind::Beacon);
     assert_eq!(ev.len(), 1, "re-emitted at most hourly");
     assert_eq!(ev[0].subject, Subject::Host(ip("10.70.0.7")));
@@ -78,22 +79,33 @@ fn irregular_contacts_are_not_a_beacon() {
 #[test]
 fn ntp_dns_allow_listed_and_short_series_are_not_beacons() {
     let mut h = Harness::new("", &["198.51.100.0/24"]);
-    beacon(&mut h, "10.70.0.9", "162.159.200.1", 123, 50, 64_000, 0, 1);
-    beacon(&mut h, "10.70.0.9", "9.9.9.9", 53, 50, 30_000, 0, 1);
+    beacon(
+        &mut h,
+        ("10.70.0.9", "162.159.200.1", 123),
+        50,
+        (64_000, 0, 1),
+    );
+    beacon(&mut h, ("10.70.0.9", "9.9.9.9", 53), 50, (30_000, 0, 1));
     // Our monitoring collector outside campus, allow-listed.
-    beacon(&mut h, "10.70.0.9", "198.51.100.50", 443, 50, 60_000, 0, 1);
+    beacon(
+        &mut h,
+        ("10.70.0.9", "198.51.100.50", 443),
+        50,
+        (60_000, 0, 1),
+    );
     // 11 contacts only.
-    beacon(&mut h, "10.70.0.10", "193.42.33.8", 443, 11, 60_000, 0, 1);
+    beacon(
+        &mut h,
+        ("10.70.0.10", "193.42.33.8", 443),
+        11,
+        (60_000, 0, 1),
+    );
     // Too much jitter: 60 s ± 20 s.
     beacon(
         &mut h,
-        "10.70.0.11",
-        "193.42.33.9",
-        443,
+        ("10.70.0.11", "193.42.33.9", 443),
         40,
-        60_000,
-        20_000,
-        9,
+        (60_000, 20_000, 9),
     );
     assert!(h.out.is_empty(), "{:?}", h.out.first());
 }
@@ -102,7 +114,12 @@ fn ntp_dns_allow_listed_and_short_series_are_not_beacons() {
 fn a_long_gap_restarts_the_series() {
     let mut h = Harness::new("", &[]);
     // 8 regular contacts, two hours of silence, 8 more: never 12 in a row.
-    beacon(&mut h, "10.70.0.12", "193.42.33.10", 8443, 8, 60_000, 0, 1);
+    beacon(
+        &mut h,
+        ("10.70.0.12", "193.42.33.10", 8443),
+        8,
+        (60_000, 0, 1),
+    );
     let mut h2_start = 8 * 60_000 + 2 * 3_600_000;
     for _ in 0..8 {
         h.feed(&conn(
