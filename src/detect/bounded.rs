@@ -4,17 +4,21 @@
 use jiff::{SignedDuration, Timestamp};
 use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 
 /// A map with at most `cap` entries. When full, inserting evicts an entry that has not been
 /// touched since the clock hand last passed it (CLOCK, an O(1)-amortized approximation of
 /// least-recently-updated). Evicted values are recycled for the new key, so a warm map
-/// allocates nothing per observation. The hasher is randomly keyed (attacker-chosen keys).
+/// allocates nothing per observation. The hasher is foldhash, randomly seeded per map: fast
+/// on the packet path, and an attacker who cannot learn the seed cannot aim collisions (and
+/// the cap bounds the damage if they could).
 #[derive(Debug)]
 pub struct BoundedMap<K, V> {
-    index: HashMap<K, usize>,
+    index: HashMap<K, usize, foldhash::fast::RandomState>,
     slots: Vec<Slot<K, V>>,
+    /// CLOCK reference bits, apart from the slots so the hand's sweep reads one dense array
+    /// instead of touching every (large) value.
+    referenced: Vec<bool>,
     hand: usize,
     cap: usize,
     evictions: u64,
@@ -24,7 +28,6 @@ pub struct BoundedMap<K, V> {
 struct Slot<K, V> {
     key: K,
     value: V,
-    referenced: bool,
 }
 
 impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
@@ -32,8 +35,9 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     pub fn new(cap: usize) -> Self {
         let cap = cap.max(1);
         BoundedMap {
-            index: HashMap::new(),
+            index: HashMap::with_hasher(foldhash::fast::RandomState::default()),
             slots: Vec::new(),
+            referenced: Vec::new(),
             hand: 0,
             cap,
             evictions: 0,
@@ -70,9 +74,8 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let i = *self.index.get(key)?;
-        let slot = &mut self.slots[i];
-        slot.referenced = true;
-        Some(&mut slot.value)
+        self.referenced[i] = true;
+        Some(&mut self.slots[i].value)
     }
 
     /// The entry for `key`, created with `init` (or by `recycle` on an evicted value when the
@@ -84,29 +87,25 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         recycle: impl FnOnce(&mut V),
     ) -> &mut V {
         if let Some(&i) = self.index.get(&key) {
-            let slot = &mut self.slots[i];
-            slot.referenced = true;
-            return &mut slot.value;
+            self.referenced[i] = true;
+            return &mut self.slots[i].value;
         }
         if self.slots.len() < self.cap {
             let i = self.slots.len();
             self.index.insert(key.clone(), i);
-            self.slots.push(Slot {
-                key,
-                value: init(),
-                referenced: true,
-            });
+            self.slots.push(Slot { key, value: init() });
+            self.referenced.push(true);
             return &mut self.slots[i].value;
         }
         // Full: advance the hand, giving referenced entries a second chance. Terminates within
         // two sweeps because every pass clears the bit it skips.
         let victim = loop {
-            if self.hand >= self.slots.len() {
+            if self.hand >= self.referenced.len() {
                 self.hand = 0;
             }
-            let slot = &mut self.slots[self.hand];
-            if slot.referenced {
-                slot.referenced = false;
+            let bit = &mut self.referenced[self.hand];
+            if *bit {
+                *bit = false;
                 self.hand += 1;
             } else {
                 break self.hand;
@@ -114,11 +113,11 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         };
         self.hand = victim + 1;
         self.evictions += 1;
+        self.referenced[victim] = true;
         let slot = &mut self.slots[victim];
         self.index.remove(&slot.key);
         self.index.insert(key.clone(), victim);
         slot.key = key;
-        slot.referenced = true;
         recycle(&mut slot.value);
         &mut slot.value
     }
@@ -131,6 +130,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     {
         let i = self.index.remove(key)?;
         let slot = self.slots.swap_remove(i);
+        self.referenced.swap_remove(i);
         if i < self.slots.len() {
             let moved = self.slots[i].key.clone();
             self.index.insert(moved, i);
@@ -195,7 +195,7 @@ impl DistinctSet {
 /// Keyed fingerprints for [`DistinctSet`]: one random key per detector, so an attacker cannot
 /// aim collisions.
 #[derive(Debug, Clone, Default)]
-pub struct Fingerprint(RandomState);
+pub struct Fingerprint(foldhash::fast::RandomState);
 
 impl Fingerprint {
     pub fn of<T: Hash>(&self, v: &T) -> u64 {
