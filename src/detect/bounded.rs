@@ -206,6 +206,9 @@ impl Fingerprint {
 /// A tumbling window anchored at the first observation after the previous one expired, plus
 /// the rate limit for evidence: at most one emission per window length per key, whatever the
 /// window boundaries, so a long scan yields one evidence per window, not one per packet.
+/// Tumbling (not sliding) to keep one counter per key: a burst straddling a boundary can be
+/// split in two, so an activity is surely caught once its rate is twice the threshold per
+/// window; the defaults leave that margin.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
     pub start: Timestamp,

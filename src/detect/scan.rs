@@ -7,6 +7,12 @@
 //! whose connections succeed stay far below the thresholds. Outside hosts scanning the campus
 //! are not this detector's business (no evidence about them); traffic to campus destinations
 //! is ignored unless `include_internal` is set.
+//!
+//! Spoofing: an unanswered probe proves nothing about its source address, so only campus
+//! sources are ever blamed, relying on the edge's egress filtering (BCP 38) to drop packets
+//! with forged off-campus sources (see `flood.rs` for the same choice). Firewall *accept* logs
+//! without a matching completed-connection record count as probes: a NAT gateway logged that
+//! way belongs in `inventory.allow` (or raise `horizontal_min_destinations`).
 use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
