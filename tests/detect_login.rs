@@ -71,6 +71,7 @@ fn success_after_password_spray_from_the_same_source() {
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].subject, account("bob"));
     assert_eq!(ev[0].peers, vec![attacker]);
+    assert_eq!(ev[0].first_seen, at(0), "the spray's first failure");
 }
 
 #[test]

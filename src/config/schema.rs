@@ -429,7 +429,8 @@ pub struct BruteForceConfig {
     /// window. 20: a person gives up long before.
     pub min_failures: u32,
     /// Connections to one outside login service in the window. 30: interactive use opens a
-    /// few; hydra/medusa open hundreds. Automation (deploy tools) belongs in `inventory.allow`.
+    /// few; hydra/medusa open hundreds. Automation that connects often (deploy tools, CI
+    /// fetching git over ssh) belongs in `inventory.allow` (source or destination).
     pub min_connections_one_server: u32,
     /// Distinct outside servers on login ports in the window. 20: nobody logs in to 20
     /// different outside servers in 5 minutes by hand.

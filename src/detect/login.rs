@@ -167,12 +167,12 @@ impl LoginDetector {
         };
         let in_window = |w: &Window| now.duration_since(w.start) < window;
         let key = self.fp.of(&user);
-        let src_failures = self
+        let (src_failures, src_since) = self
             .sources
             .get(&src)
             .filter(|s| in_window(&s.win))
             .filter(|s| !(s.users.len() == 1 && s.users.contains(key) && !s.users.saturated()))
-            .map_or(0, |s| s.win.count);
+            .map_or((0, now), |s| (s.win.count, s.win.start));
         let blamed = self.is_blamed(src, now);
         let user_failures = self
             .users
@@ -211,7 +211,10 @@ impl LoginDetector {
             return;
         }
         u.win.mark_emitted(now);
-        let first = if u.failures > 0 { u.win.start } else { now };
+        let mut first = if u.failures > 0 { u.win.start } else { now };
+        if src_failures >= self.per_source && src_since < first {
+            first = src_since;
+        }
         let mut ev = new_evidence(
             EvidenceKind::AccountCompromise,
             Subject::Account(name.clone()),
