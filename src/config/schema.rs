@@ -298,14 +298,252 @@ pub enum SourceKind {
 #[serde(deny_unknown_fields, default)]
 pub struct DetectConfig {
     pub ids: IdsConfig,
-    /// Detector tables (issue-specific detectors add their own keys here).
-    pub scan: Option<toml::Table>,
-    pub bruteforce: Option<toml::Table>,
-    pub login: Option<toml::Table>,
-    pub spam: Option<toml::Table>,
-    pub flood: Option<toml::Table>,
-    pub beacon: Option<toml::Table>,
+    /// Outbound scanning (horizontal and vertical).
+    pub scan: ScanConfig,
+    /// Outbound brute force against outside servers.
+    pub bruteforce: BruteForceConfig,
+    /// Compromise of campus accounts (success after failures, success from a blamed address).
+    pub login: LoginConfig,
+    /// Outbound spam (many outside SMTP servers).
+    pub spam: SpamConfig,
+    /// Outbound floods (denial of service) against one target.
+    pub flood: FloodConfig,
+    /// Regular contact with one outside address (beaconing, Category 2).
+    pub beacon: BeaconConfig,
     pub flow: Option<toml::Table>,
+}
+
+/// Outbound scan detector. Counts *unanswered* probes only (firewall denies, SYNs whose
+/// handshake never completed, flows of at most `probe_max_packets` packets), so a busy client or
+/// a NAT gateway whose connections complete does not look like a scanner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    pub enabled: bool,
+    /// Tumbling window per campus source. 60 s: nmap's default timing probes thousands of
+    /// addresses a minute, while a person's failed connections in a minute are a handful.
+    pub window: Duration,
+    /// Horizontal: distinct outside destinations probed in one window. 100 is far above what
+    /// a browser or a NAT gateway leaves unanswered and far below any sweep.
+    pub horizontal_min_destinations: u32,
+    /// Vertical: distinct ports probed on one outside destination in one window. 50: no
+    /// client application opens 50 ports on one server; nmap's top-1000 crosses it at once.
+    pub vertical_min_ports: u32,
+    /// A flow summary with at most this many packets (and more than 0) is an unanswered probe.
+    /// 3: a SYN, a retransmission and a RST; an established TCP connection has more.
+    pub probe_max_packets: u64,
+    /// Also count probes whose destination is on campus. Off: internal traffic (backup
+    /// servers, monitoring) must never open an incident by default.
+    pub include_internal: bool,
+    /// Most campus sources tracked. 65,536 covers a /16 with every host active.
+    pub max_sources: usize,
+    /// Most (source, destination) pairs tracked for vertical scans.
+    pub max_pairs: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            enabled: true,
+            window: Duration::from_secs(60),
+            horizontal_min_destinations: 100,
+            vertical_min_ports: 50,
+            probe_max_packets: 3,
+            include_internal: false,
+            max_sources: 65_536,
+            max_pairs: 65_536,
+        }
+    }
+}
+
+/// Outbound flood detector: connection attempts (and packets of per-packet records) from one
+/// campus host to one outside target, averaged over the window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FloodConfig {
+    pub enabled: bool,
+    /// 10 s: long enough to average out a burst of page loads, short enough to act quickly.
+    pub window: Duration,
+    /// Connection attempts per second to one target. 200/s: far beyond any client (a browser
+    /// opens at most a few dozen connections to one site), easily reached by hping3/SYN floods.
+    pub min_connections_per_sec: u32,
+    /// Packets per second to one target from per-packet records (firewall denies, SYNs).
+    /// 2,000/s: a modest flood; flow summaries are not counted because a long download's
+    /// summary carries its whole packet count at one instant.
+    pub min_packets_per_sec: u32,
+    /// Count only completed handshakes (`conn_established`). Off by default because a SYN
+    /// flood never completes a handshake; the edge's egress filter (BCP 38) drops off-campus
+    /// sources, so a campus source address on an attempt is trusted. Turn on where campus
+    /// hosts can spoof each other's addresses and that risk outweighs missing SYN floods.
+    pub require_handshake: bool,
+    /// Most (source, target) pairs tracked.
+    pub max_pairs: usize,
+}
+
+impl Default for FloodConfig {
+    fn default() -> Self {
+        FloodConfig {
+            enabled: true,
+            window: Duration::from_secs(10),
+            min_connections_per_sec: 200,
+            min_packets_per_sec: 2_000,
+            require_handshake: false,
+            max_pairs: 65_536,
+        }
+    }
+}
+
+/// Outbound spam detector: distinct outside SMTP servers contacted by one campus host.
+/// Campus mail relays belong in `inventory.allow`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpamConfig {
+    pub enabled: bool,
+    /// 10 minutes: spam bots contact hundreds of MX hosts in minutes; a person's mail client
+    /// talks to one submission server.
+    pub window: Duration,
+    /// Distinct outside servers on an SMTP port within the window. 25: only a relay (which
+    /// is allow-listed) legitimately talks to that many MX hosts.
+    pub min_servers: u32,
+    /// Ports that count as server-to-server SMTP. 25 only: submission (587/465) goes to the
+    /// user's own provider.
+    pub ports: Vec<u16>,
+    /// Most campus sources tracked.
+    pub max_sources: usize,
+}
+
+impl Default for SpamConfig {
+    fn default() -> Self {
+        SpamConfig {
+            enabled: true,
+            window: Duration::from_secs(600),
+            min_servers: 25,
+            ports: vec![25],
+            max_sources: 65_536,
+        }
+    }
+}
+
+/// Outbound brute force: a campus host failing logins against outside servers, or opening
+/// many short connections to outside login services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BruteForceConfig {
+    pub enabled: bool,
+    /// 5 minutes: password guessers run continuously; a person retrying is done in a minute.
+    pub window: Duration,
+    /// Failed logins (auth records with a campus source and an outside destination) in the
+    /// window. 20: a person gives up long before.
+    pub min_failures: u32,
+    /// Connections to one outside login service in the window. 30: interactive use opens a
+    /// few; hydra/medusa open hundreds. Automation that connects often (deploy tools, CI
+    /// fetching git over ssh) belongs in `inventory.allow` (source or destination).
+    pub min_connections_one_server: u32,
+    /// Distinct outside servers on login ports in the window. 20: nobody logs in to 20
+    /// different outside servers in 5 minutes by hand.
+    pub min_servers: u32,
+    /// Login service ports: ssh, telnet, ftp, pop3, imap, smb, rdp, vnc, mysql, mssql.
+    pub ports: Vec<u16>,
+    /// Most campus sources tracked.
+    pub max_sources: usize,
+    /// Most (source, server) pairs tracked.
+    pub max_pairs: usize,
+}
+
+impl Default for BruteForceConfig {
+    fn default() -> Self {
+        BruteForceConfig {
+            enabled: true,
+            window: Duration::from_secs(300),
+            min_failures: 20,
+            min_connections_one_server: 30,
+            min_servers: 20,
+            ports: vec![21, 22, 23, 110, 143, 445, 1433, 3306, 3389, 5900],
+            max_sources: 65_536,
+            max_pairs: 65_536,
+        }
+    }
+}
+
+/// Login compromise of campus accounts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    pub enabled: bool,
+    /// 10 minutes: online guessing that succeeds does so within minutes of its failures.
+    pub window: Duration,
+    /// Failures for one user name before a success is suspicious. 10: people who forget a
+    /// password give up or reset it well before ten tries; an account compromise is
+    /// Category 1, so this errs on the side of not locking a fumbling user.
+    pub failures_per_user: u32,
+    /// Failures from one source address (any users) before a success from it is suspicious.
+    /// 20: a shared NAT address sees some failures; a guesser sees hundreds.
+    pub failures_per_source: u32,
+    /// How long an address with Category 1 evidence stays "blamed" (a success from it is a
+    /// compromise). 24 h: a compromised host is not cleaned within a day.
+    pub blame_ttl: Duration,
+    /// Most user names tracked (attacker-chosen).
+    pub max_users: usize,
+    /// Most source addresses tracked (attacker-chosen).
+    pub max_sources: usize,
+    /// Most blamed addresses remembered.
+    pub max_blamed: usize,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            enabled: true,
+            window: Duration::from_secs(600),
+            failures_per_user: 10,
+            failures_per_source: 20,
+            blame_ttl: Duration::from_secs(24 * 3600),
+            max_users: 100_000,
+            max_sources: 100_000,
+            max_blamed: 65_536,
+        }
+    }
+}
+
+/// Beacon detector: a campus host contacting one outside address at regular intervals.
+/// Legitimate pollers (monitoring, update checks) do this too: put their destinations in
+/// `inventory.allow` or their ports in `ignore_ports`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BeaconConfig {
+    pub enabled: bool,
+    /// Consecutive contacts needed (intervals = contacts - 1). 12: an hour of a 5-minute
+    /// beacon; fewer regular contacts happen by chance.
+    pub min_contacts: u32,
+    /// Largest allowed standard deviation of the intervals, as a fraction of their mean.
+    /// 0.05: malware jitter is usually configured at 0 or ≥ 10 %; 60 s ± 1 s is 1 %.
+    pub max_jitter_ratio: f64,
+    /// Contacts closer than this to the previous one are the same contact (a SYN and its
+    /// handshake, a DNS lookup and the connection). 5 s.
+    pub min_interval: Duration,
+    /// A gap longer than this restarts the series. 1 h.
+    pub max_interval: Duration,
+    /// Destination ports never considered (NTP and DNS are regular by design).
+    pub ignore_ports: Vec<u16>,
+    /// Re-emit evidence for the same pair at most this often. 1 h.
+    pub reemit_after: Duration,
+    /// Most (host, outside address) pairs tracked.
+    pub max_pairs: usize,
+}
+
+impl Default for BeaconConfig {
+    fn default() -> Self {
+        BeaconConfig {
+            enabled: true,
+            min_contacts: 12,
+            max_jitter_ratio: 0.05,
+            min_interval: Duration::from_secs(5),
+            max_interval: Duration::from_secs(3600),
+            ignore_ports: vec![53, 123],
+            reemit_after: Duration::from_secs(3600),
+            max_pairs: 131_072,
+        }
+    }
 }
 
 /// IDS signature mapping: which alerts mean which evidence kind.

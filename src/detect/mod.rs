@@ -1,9 +1,31 @@
 //! Windowed, bounded detectors: observations in, evidence out. Pure: time comes from the
 //! observations (data time), never from the clock. Every table keyed by attacker-chosen
 //! values has a cap and counts its evictions (DESIGN invariant 5).
+//!
+//! Owns the detector trait, the shared helpers and the [`Detectors`] aggregate. Must not do
+//! I/O, read the clock, or decide anything about owners or enforcement (that is `policy`).
 
+pub mod beacon;
+pub mod bounded;
+pub mod bruteforce;
+pub mod flood;
+pub mod login;
+pub mod scan;
+pub mod spam;
+
+pub use beacon::BeaconDetector;
+pub use bounded::{BoundedMap, Dedupe, DistinctSet, Fingerprint, Window};
+pub use bruteforce::BruteForceDetector;
+pub use flood::FloodDetector;
+pub use login::LoginDetector;
+pub use scan::ScanDetector;
+pub use spam::SpamDetector;
+
+use crate::config::DetectConfig;
 use crate::inventory::Campus;
-use crate::model::{Evidence, Observation};
+use crate::model::{Category, Evidence, EvidenceKind, Observation, Proto, Subject};
+use jiff::{SignedDuration, Timestamp};
+use std::net::IpAddr;
 
 /// What every detector may consult.
 pub struct DetectContext<'c> {
@@ -21,4 +43,221 @@ pub trait Detector: Send {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>);
     /// Short stable name, used in evidence and metrics.
     fn name(&self) -> &'static str;
+    /// Counters for metrics. Default: nothing tracked.
+    fn stats(&self) -> DetectorStats {
+        DetectorStats::default()
+    }
+}
+
+/// One detector's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectorStats {
+    /// Entries evicted from its bounded tables (all tables summed).
+    pub evictions: u64,
+    /// Entries currently held (all tables summed).
+    pub tracked: u64,
+    /// Evidence records emitted.
+    pub emitted: u64,
+}
+
+/// Counters of every detector, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetectStats {
+    pub scan: DetectorStats,
+    pub flood: DetectorStats,
+    pub spam: DetectorStats,
+    pub bruteforce: DetectorStats,
+    pub login: DetectorStats,
+    pub beacon: DetectorStats,
+    /// User names from logs that failed validation, so produced no account evidence.
+    pub invalid_account_names: u64,
+}
+
+impl DetectStats {
+    pub fn total_evictions(&self) -> u64 {
+        self.scan.evictions
+            + self.flood.evictions
+            + self.spam.evictions
+            + self.bruteforce.evictions
+            + self.login.evictions
+            + self.beacon.evictions
+    }
+    pub fn total_emitted(&self) -> u64 {
+        self.scan.emitted
+            + self.flood.emitted
+            + self.spam.emitted
+            + self.bruteforce.emitted
+            + self.login.emitted
+            + self.beacon.emitted
+    }
+}
+
+/// Every windowed detector, built from config. (The IDS signature mapping lives beside them
+/// and is driven by the pipeline separately.)
+pub struct Detectors {
+    pub scan: Option<ScanDetector>,
+    pub flood: Option<FloodDetector>,
+    pub spam: Option<SpamDetector>,
+    pub bruteforce: Option<BruteForceDetector>,
+    pub login: Option<LoginDetector>,
+    pub beacon: Option<BeaconDetector>,
+}
+
+impl Detectors {
+    /// Build every enabled detector. `account_pattern` is `inventory.account_pattern`.
+    pub fn new(cfg: &DetectConfig, account_pattern: &regex_lite::Regex) -> Self {
+        Detectors {
+            scan: cfg.scan.enabled.then(|| ScanDetector::new(&cfg.scan)),
+            flood: cfg.flood.enabled.then(|| FloodDetector::new(&cfg.flood)),
+            spam: cfg.spam.enabled.then(|| SpamDetector::new(&cfg.spam)),
+            bruteforce: cfg
+                .bruteforce
+                .enabled
+                .then(|| BruteForceDetector::new(&cfg.bruteforce)),
+            login: cfg
+                .login
+                .enabled
+                .then(|| LoginDetector::new(&cfg.login, account_pattern.clone())),
+            beacon: cfg.beacon.enabled.then(|| BeaconDetector::new(&cfg.beacon)),
+        }
+    }
+
+    /// Run every detector on one observation. Category 1 host evidence emitted here is also
+    /// remembered by the login detector (a success from a blamed address is a compromise).
+    pub fn observe(
+        &mut self,
+        obs: &Observation<'_>,
+        ctx: &DetectContext<'_>,
+        out: &mut Vec<Evidence>,
+    ) {
+        let before = out.len();
+        if let Some(d) = &mut self.scan {
+            d.observe(obs, ctx, out);
+        }
+        if let Some(d) = &mut self.flood {
+            d.observe(obs, ctx, out);
+        }
+        if let Some(d) = &mut self.spam {
+            d.observe(obs, ctx, out);
+        }
+        if let Some(d) = &mut self.bruteforce {
+            d.observe(obs, ctx, out);
+        }
+        if let Some(login) = &mut self.login {
+            for ev in &out[before..] {
+                if let (Subject::Host(ip), Category::One) = (&ev.subject, ev.kind.category()) {
+                    login.note_blamed_for_ttl(*ip, ev.last_seen);
+                }
+            }
+            login.observe(obs, ctx, out);
+        }
+        if let Some(d) = &mut self.beacon {
+            d.observe(obs, ctx, out);
+        }
+    }
+
+    /// Tell the login detector that `ip` has Category 1 evidence from elsewhere (IDS) until
+    /// `until`.
+    pub fn note_blamed(&mut self, ip: IpAddr, until: Timestamp) {
+        if let Some(login) = &mut self.login {
+            login.note_blamed(ip, until);
+        }
+    }
+
+    pub fn stats(&self) -> DetectStats {
+        fn s<D: Detector>(d: &Option<D>) -> DetectorStats {
+            d.as_ref().map(Detector::stats).unwrap_or_default()
+        }
+        DetectStats {
+            scan: s(&self.scan),
+            flood: s(&self.flood),
+            spam: s(&self.spam),
+            bruteforce: s(&self.bruteforce),
+            login: s(&self.login),
+            beacon: s(&self.beacon),
+            invalid_account_names: self
+                .login
+                .as_ref()
+                .map(LoginDetector::invalid_names)
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Source and destination of campus-originated traffic that may become evidence about the
+/// source: the source is campus and neither side is allow-listed; unless `internal` is set,
+/// the destination must be outside campus.
+pub(crate) fn outbound(
+    obs: &Observation<'_>,
+    ctx: &DetectContext<'_>,
+    internal: bool,
+) -> Option<(IpAddr, IpAddr)> {
+    let (src, dst) = (obs.src?, obs.dst?);
+    if !ctx.campus.contains(src) || ctx.allow.contains(src) || ctx.allow.contains(dst) {
+        return None;
+    }
+    if !internal && ctx.campus.contains(dst) {
+        return None;
+    }
+    Some((src, dst))
+}
+
+/// A blank evidence record; the detector fills lists and raw lines. (Every argument is a
+/// required field; a builder would only hide that.)
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_evidence(
+    kind: EvidenceKind,
+    subject: Subject,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    count: u64,
+    proto: Proto,
+    detector: &str,
+    sensor: &str,
+) -> Evidence {
+    Evidence {
+        kind,
+        subject,
+        first_seen,
+        last_seen,
+        count,
+        proto,
+        ports: Vec::new(),
+        peers: Vec::new(),
+        peer_count: 0,
+        signature: None,
+        signature_id: None,
+        account: None,
+        raw: Vec::new(),
+        detector: detector.to_string(),
+        sensor: sensor.to_string(),
+    }
+}
+
+/// A config duration as a positive window length (a zero window would make every record its
+/// own window; one second is the floor).
+pub(crate) fn window_len(d: crate::config::Duration) -> SignedDuration {
+    d.0.max(SignedDuration::from_secs(1))
+}
+
+/// Remember a raw line in a reused buffer (no allocation once its capacity suffices), capped
+/// at [`Evidence::MAX_RAW_LEN`] on a char boundary.
+pub(crate) fn keep_raw(buf: &mut String, raw: &str) {
+    buf.clear();
+    let mut end = raw.len().min(Evidence::MAX_RAW_LEN);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    buf.push_str(&raw[..end]);
+}
+
+/// Add the first-kept and the current raw line to an evidence record, skipping empties and
+/// duplicates.
+pub(crate) fn push_raws(ev: &mut Evidence, first: &str, current: &str) {
+    if !first.is_empty() {
+        ev.push_raw(first);
+    }
+    if !current.is_empty() && current != first {
+        ev.push_raw(current);
+    }
 }

@@ -1,0 +1,386 @@
+//! Bounded state for detectors: a capped map with CLOCK (second-chance) eviction, a capped
+//! distinct-value counter, and a tumbling window. Owns no detection logic; every detector keeps
+//! its attacker-keyed state in these so memory is bounded whatever the input (DESIGN invariant 5).
+use jiff::{SignedDuration, Timestamp};
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+
+/// A map with at most `cap` entries. When full, inserting evicts an entry that has not been
+/// touched since the clock hand last passed it (CLOCK, an O(1)-amortized approximation of
+/// least-recently-updated). Evicted values are recycled for the new key, so a warm map
+/// allocates nothing per observation. The hasher is foldhash, randomly seeded per map: fast
+/// on the packet path, and an attacker who cannot learn the seed cannot aim collisions (and
+/// the cap bounds the damage if they could).
+#[derive(Debug)]
+pub struct BoundedMap<K, V> {
+    index: HashMap<K, usize, foldhash::fast::RandomState>,
+    slots: Vec<Slot<K, V>>,
+    /// CLOCK reference bits, apart from the slots so the hand's sweep reads one dense array
+    /// instead of touching every (large) value.
+    referenced: Vec<bool>,
+    hand: usize,
+    cap: usize,
+    evictions: u64,
+}
+
+#[derive(Debug)]
+struct Slot<K, V> {
+    key: K,
+    value: V,
+}
+
+impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
+    /// A map that never holds more than `cap` entries (at least 1).
+    pub fn new(cap: usize) -> Self {
+        let cap = cap.max(1);
+        BoundedMap {
+            index: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            slots: Vec::new(),
+            referenced: Vec::new(),
+            hand: 0,
+            cap,
+            evictions: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+    /// Entries evicted to make room since creation.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
+    }
+
+    /// Look up without marking the entry as used.
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.index.get(key).map(|&i| &self.slots[i].value)
+    }
+
+    /// Look up and mark as recently used.
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let i = *self.index.get(key)?;
+        self.referenced[i] = true;
+        Some(&mut self.slots[i].value)
+    }
+
+    /// The entry for `key`, created with `init` (or by `recycle` on an evicted value when the
+    /// map is full). Marks the entry as recently used.
+    pub fn get_or_insert(
+        &mut self,
+        key: K,
+        init: impl FnOnce() -> V,
+        recycle: impl FnOnce(&mut V),
+    ) -> &mut V {
+        if let Some(&i) = self.index.get(&key) {
+            self.referenced[i] = true;
+            return &mut self.slots[i].value;
+        }
+        if self.slots.len() < self.cap {
+            let i = self.slots.len();
+            self.index.insert(key.clone(), i);
+            self.slots.push(Slot { key, value: init() });
+            self.referenced.push(true);
+            return &mut self.slots[i].value;
+        }
+        // Full: advance the hand, giving referenced entries a second chance. Terminates within
+        // two sweeps because every pass clears the bit it skips.
+        let victim = loop {
+            if self.hand >= self.referenced.len() {
+                self.hand = 0;
+            }
+            let bit = &mut self.referenced[self.hand];
+            if *bit {
+                *bit = false;
+                self.hand += 1;
+            } else {
+                break self.hand;
+            }
+        };
+        self.hand = victim + 1;
+        self.evictions += 1;
+        self.referenced[victim] = true;
+        let slot = &mut self.slots[victim];
+        self.index.remove(&slot.key);
+        self.index.insert(key.clone(), victim);
+        slot.key = key;
+        recycle(&mut slot.value);
+        &mut slot.value
+    }
+
+    /// Remove an entry (not counted as an eviction).
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let i = self.index.remove(key)?;
+        let slot = self.slots.swap_remove(i);
+        self.referenced.swap_remove(i);
+        if i < self.slots.len() {
+            let moved = self.slots[i].key.clone();
+            self.index.insert(moved, i);
+        }
+        Some(slot.value)
+    }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.slots.iter().map(|s| (&s.key, &s.value))
+    }
+}
+
+/// Counts distinct values exactly up to `cap`, then saturates (stays at `cap`). Stores 64-bit
+/// keyed fingerprints, not the values, so one entry costs 8 bytes whatever the value.
+/// Thresholds only need "at least N distinct", which saturation preserves.
+#[derive(Debug, Clone, Default)]
+pub struct DistinctSet {
+    seen: Vec<u64>,
+    saturated: bool,
+}
+
+impl DistinctSet {
+    /// Add a fingerprint; true when it was new and counted.
+    pub fn insert(&mut self, fp: u64, cap: usize) -> bool {
+        if self.seen.contains(&fp) {
+            return false;
+        }
+        if self.seen.len() >= cap {
+            self.saturated = true;
+            return false;
+        }
+        self.seen.push(fp);
+        true
+    }
+    pub fn contains(&self, fp: u64) -> bool {
+        self.seen.contains(&fp)
+    }
+    /// Forget a fingerprint (e.g. a probe that turned out to be answered).
+    pub fn remove(&mut self, fp: u64) {
+        if let Some(i) = self.seen.iter().position(|&x| x == fp) {
+            self.seen.swap_remove(i);
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+    /// More values arrived than the cap allowed to be counted.
+    pub fn saturated(&self) -> bool {
+        self.saturated
+    }
+    /// Empty it, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.seen.clear();
+        self.saturated = false;
+    }
+}
+
+/// Keyed fingerprints for [`DistinctSet`]: one random key per detector, so an attacker cannot
+/// aim collisions.
+#[derive(Debug, Clone, Default)]
+pub struct Fingerprint(foldhash::fast::RandomState);
+
+impl Fingerprint {
+    pub fn of<T: Hash>(&self, v: &T) -> u64 {
+        self.0.hash_one(v)
+    }
+}
+
+/// A tumbling window anchored at the first observation after the previous one expired, plus
+/// the rate limit for evidence: at most one emission per window length per key, whatever the
+/// window boundaries, so a long scan yields one evidence per window, not one per packet.
+/// Tumbling (not sliding) to keep one counter per key: a burst straddling a boundary can be
+/// split in two, so an activity is surely caught once its rate is twice the threshold per
+/// window; the defaults leave that margin.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start: Timestamp,
+    pub last: Timestamp,
+    /// Observations counted in the current window.
+    pub count: u64,
+    /// When evidence was last emitted for this key (survives window resets).
+    pub emitted: Option<Timestamp>,
+}
+
+impl Window {
+    pub fn new(now: Timestamp) -> Self {
+        Window {
+            start: now,
+            last: now,
+            count: 0,
+            emitted: None,
+        }
+    }
+
+    /// Start afresh for a new key that reuses this slot.
+    pub fn recycle(&mut self, now: Timestamp) {
+        *self = Window::new(now);
+    }
+
+    /// Restart the window at `now` but remember when evidence was last emitted.
+    pub fn recycle_keep_emitted(&mut self, now: Timestamp) {
+        let emitted = self.emitted;
+        *self = Window::new(now);
+        self.emitted = emitted;
+    }
+
+    /// Move to `now`; returns true when the window expired and was restarted (the caller
+    /// then clears its per-window counters). Late (out-of-order) records count in the
+    /// current window: data time never runs backwards here.
+    pub fn advance(&mut self, now: Timestamp, len: SignedDuration) -> bool {
+        let restarted = if now.duration_since(self.start) >= len {
+            self.start = now;
+            self.count = 0;
+            true
+        } else {
+            false
+        };
+        if now > self.last {
+            self.last = now;
+        }
+        self.count += 1;
+        restarted
+    }
+
+    /// May evidence be emitted now (none emitted within the last `len`)?
+    pub fn may_emit(&self, now: Timestamp, len: SignedDuration) -> bool {
+        match self.emitted {
+            None => true,
+            Some(t) => now.duration_since(t) >= len,
+        }
+    }
+
+    pub fn mark_emitted(&mut self, now: Timestamp) {
+        self.emitted = Some(now);
+    }
+}
+
+/// Subject-level rate limit for detectors whose state is keyed by pairs: evidence of one kind
+/// about one address at most once per window, whichever pair triggered it. Bounded like every
+/// other table.
+#[derive(Debug)]
+pub struct Dedupe {
+    last: BoundedMap<std::net::IpAddr, Timestamp>,
+}
+
+impl Dedupe {
+    pub fn new(cap: usize) -> Self {
+        Dedupe {
+            last: BoundedMap::new(cap),
+        }
+    }
+    /// True (and remembered) when nothing was emitted about `ip` within `len` before `now`.
+    pub fn allow(&mut self, ip: std::net::IpAddr, now: Timestamp, len: SignedDuration) -> bool {
+        if let Some(t) = self.last.get_mut(&ip) {
+            if now.duration_since(*t) < len {
+                return false;
+            }
+            *t = now;
+            return true;
+        }
+        self.last.get_or_insert(ip, || now, |t| *t = now);
+        true
+    }
+    pub fn evictions(&self) -> u64 {
+        self.last.evictions()
+    }
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_stays_within_cap_and_counts_evictions() {
+        let mut m: BoundedMap<u32, u32> = BoundedMap::new(100);
+        for k in 0..10_000u32 {
+            *m.get_or_insert(k, || 0, |v| *v = 0) += 1;
+        }
+        assert_eq!(m.len(), 100);
+        assert_eq!(m.evictions(), 9_900);
+        assert!(m.get(&9_999).is_some());
+    }
+
+    #[test]
+    fn recently_used_entries_survive() {
+        let mut m: BoundedMap<u32, u32> = BoundedMap::new(4);
+        for k in 0..4 {
+            m.get_or_insert(k, || k, |_| {});
+        }
+        m.get_or_insert(10, || 10, |v| *v = 10);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.evictions(), 1);
+        for round in 0..20u32 {
+            m.get_mut(&1);
+            m.get_or_insert(100 + round, || 0, |v| *v = 0);
+        }
+        assert!(m.get(&1).is_some(), "touched key must survive");
+    }
+
+    #[test]
+    fn remove_keeps_index_consistent() {
+        let mut m: BoundedMap<u32, u32> = BoundedMap::new(8);
+        for k in 0..8 {
+            m.get_or_insert(k, || k * 10, |_| {});
+        }
+        assert_eq!(m.remove(&0), Some(0));
+        assert_eq!(m.get(&7), Some(&70));
+        assert_eq!(m.len(), 7);
+        m.get_or_insert(42, || 420, |_| {});
+        assert_eq!(m.get(&42), Some(&420));
+        assert_eq!(m.evictions(), 0);
+    }
+
+    #[test]
+    fn distinct_set_saturates() {
+        let mut s = DistinctSet::default();
+        for v in 0..10u64 {
+            s.insert(v, 5);
+        }
+        assert_eq!(s.len(), 5);
+        assert!(s.saturated());
+        assert!(!s.insert(3, 5));
+        s.clear();
+        assert!(s.is_empty() && !s.saturated());
+    }
+
+    #[test]
+    fn window_rate_limits() {
+        let t0: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let len = SignedDuration::from_secs(60);
+        let mut w = Window::new(t0);
+        assert!(!w.advance(t0, len));
+        assert!(w.may_emit(t0, len));
+        w.mark_emitted(t0);
+        let t1 = t0 + SignedDuration::from_secs(30);
+        assert!(!w.advance(t1, len));
+        assert!(!w.may_emit(t1, len));
+        let t2 = t0 + SignedDuration::from_secs(61);
+        assert!(w.advance(t2, len));
+        assert_eq!(w.count, 1);
+        assert!(w.may_emit(t2, len));
+    }
+}

@@ -1,0 +1,235 @@
+//! Outbound scan detector: a campus source probing many outside addresses (horizontal) or many
+//! ports on one outside address (vertical) within a window → `OutboundScan` about the source.
+//!
+//! Counts unanswered probes only: firewall denies, connection attempts whose handshake has not
+//! (yet) completed, and flow summaries of at most `probe_max_packets` packets. A completed
+//! handshake takes its destination back out of the count, so busy clients and NAT gateways
+//! whose connections succeed stay far below the thresholds. Outside hosts scanning the campus
+//! are not this detector's business (no evidence about them); traffic to campus destinations
+//! is ignored unless `include_internal` is set.
+//!
+//! Spoofing: an unanswered probe proves nothing about its source address, so only campus
+//! sources are ever blamed, relying on the edge's egress filtering (BCP 38) to drop packets
+//! with forged off-campus sources (see `flood.rs` for the same choice). Firewall *accept* logs
+//! without a matching completed-connection record count as probes: a NAT gateway logged that
+//! way belongs in `inventory.allow` (or raise `horizontal_min_destinations`).
+use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
+use super::{
+    DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
+};
+use crate::config::ScanConfig;
+use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
+use jiff::{SignedDuration, Timestamp};
+use std::net::IpAddr;
+
+/// Per campus source: distinct destinations probed in the current window.
+struct Source {
+    win: Window,
+    dsts: DistinctSet,
+    peers: Vec<IpAddr>,
+    ports: Vec<u16>,
+    first_raw: String,
+}
+
+impl Source {
+    fn new(now: Timestamp) -> Self {
+        Source {
+            win: Window::new(now),
+            dsts: DistinctSet::default(),
+            peers: Vec::new(),
+            ports: Vec::new(),
+            first_raw: String::new(),
+        }
+    }
+    fn clear(&mut self) {
+        self.dsts.clear();
+        self.peers.clear();
+        self.ports.clear();
+        self.first_raw.clear();
+    }
+}
+
+/// Per (source, destination): distinct ports probed in the current window.
+struct Pair {
+    win: Window,
+    ports: DistinctSet,
+    sample: Vec<u16>,
+}
+
+pub struct ScanDetector {
+    window: SignedDuration,
+    h_min: usize,
+    v_min: usize,
+    h_cap: usize,
+    v_cap: usize,
+    probe_max_packets: u64,
+    internal: bool,
+    sources: BoundedMap<IpAddr, Source>,
+    pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
+    fp: Fingerprint,
+    emitted: u64,
+}
+
+impl ScanDetector {
+    pub fn new(cfg: &ScanConfig) -> Self {
+        let h_min = cfg.horizontal_min_destinations.max(1) as usize;
+        let v_min = cfg.vertical_min_ports.max(1) as usize;
+        ScanDetector {
+            window: window_len(cfg.window),
+            h_min,
+            v_min,
+            // Exact up to a few times the threshold: enough for a meaningful count in the
+            // notice, bounded whatever the scan rate.
+            h_cap: (h_min * 4).clamp(h_min, 4096),
+            v_cap: (v_min * 4).clamp(v_min, 4096),
+            probe_max_packets: cfg.probe_max_packets,
+            internal: cfg.include_internal,
+            sources: BoundedMap::new(cfg.max_sources),
+            pairs: BoundedMap::new(cfg.max_pairs),
+            fp: Fingerprint::default(),
+            emitted: 0,
+        }
+    }
+
+    fn is_probe(&self, obs: &Observation<'_>) -> bool {
+        match obs.kind {
+            ObsKind::ConnDenied | ObsKind::ConnAttempt => true,
+            ObsKind::Flow => obs.packets > 0 && obs.packets <= self.probe_max_packets,
+            _ => false,
+        }
+    }
+
+    /// A completed handshake: the destination answered, so it was not a probe.
+    fn answered(&mut self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
+        let fp = self.fp.of(&dst);
+        if let Some(s) = self.sources.get_mut(&src) {
+            s.dsts.remove(fp);
+        }
+        if let (Some(p), Some(pair)) = (port, self.pairs.get_mut(&(src, dst))) {
+            pair.ports.remove(u64::from(p));
+        }
+    }
+}
+
+impl Detector for ScanDetector {
+    fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
+        let Some((src, dst)) = outbound(obs, ctx, self.internal) else {
+            return;
+        };
+        if obs.kind == ObsKind::ConnEstablished {
+            self.answered(src, dst, obs.dst_port);
+            return;
+        }
+        if !self.is_probe(obs) {
+            return;
+        }
+        let now = obs.time;
+        let window = self.window;
+        let dst_fp = self.fp.of(&dst);
+
+        // Vertical: ports on this one destination.
+        let mut vertical: Option<usize> = None;
+        if let Some(port) = obs.dst_port {
+            let pair = self.pairs.get_or_insert(
+                (src, dst),
+                || Pair {
+                    win: Window::new(now),
+                    ports: DistinctSet::default(),
+                    sample: Vec::new(),
+                },
+                |p| {
+                    p.win.recycle(now);
+                    p.ports.clear();
+                    p.sample.clear();
+                },
+            );
+            if pair.win.advance(now, window) {
+                pair.ports.clear();
+                pair.sample.clear();
+            }
+            if pair.ports.insert(u64::from(port), self.v_cap)
+                && pair.sample.len() < Evidence::MAX_LIST
+            {
+                pair.sample.push(port);
+            }
+            if pair.ports.len() >= self.v_min {
+                vertical = Some(pair.ports.len());
+            }
+        }
+
+        // Horizontal: distinct destinations from this source.
+        let s = self.sources.get_or_insert(
+            src,
+            || Source::new(now),
+            |s| {
+                s.win.recycle(now);
+                s.clear();
+            },
+        );
+        if s.win.advance(now, window) {
+            s.clear();
+        }
+        if s.first_raw.is_empty() {
+            keep_raw(&mut s.first_raw, obs.raw);
+        }
+        if s.dsts.insert(dst_fp, self.h_cap) && s.peers.len() < Evidence::MAX_LIST {
+            s.peers.push(dst);
+        }
+        if let Some(p) = obs.dst_port
+            && s.ports.len() < Evidence::MAX_LIST
+            && !s.ports.contains(&p)
+        {
+            s.ports.push(p);
+        }
+        let horizontal = s.dsts.len() >= self.h_min;
+        if !(horizontal || vertical.is_some()) || !s.win.may_emit(now, window) {
+            return;
+        }
+        s.win.mark_emitted(now);
+        let mut ev = new_evidence(
+            EvidenceKind::OutboundScan,
+            Subject::Host(src),
+            s.win.start,
+            s.win.last,
+            s.win.count,
+            obs.proto,
+            "scan",
+            ctx.sensor,
+        );
+        if horizontal {
+            for &p in &s.peers {
+                ev.push_peer(p);
+            }
+            for &p in &s.ports {
+                ev.push_port(p);
+            }
+            ev.peer_count = ev.peer_count.max(s.dsts.len() as u64);
+        } else if let Some(pair) = self.pairs.get(&(src, dst)) {
+            ev.push_peer(dst);
+            for &p in &pair.sample {
+                ev.push_port(p);
+            }
+        }
+        push_raws(&mut ev, &s.first_raw, obs.raw);
+        tracing::debug!(
+            source = %src,
+            horizontal,
+            vertical_ports = vertical,
+            "outbound scan"
+        );
+        self.emitted += 1;
+        out.push(ev);
+    }
+
+    fn name(&self) -> &'static str {
+        "scan"
+    }
+
+    fn stats(&self) -> DetectorStats {
+        DetectorStats {
+            evictions: self.sources.evictions() + self.pairs.evictions(),
+            tracked: (self.sources.len() + self.pairs.len()) as u64,
+            emitted: self.emitted,
+        }
+    }
+}
