@@ -96,14 +96,14 @@ impl FlowEngine {
         ts: Timestamp,
         link: LinkType,
         frame: &[u8],
-        out: &mut impl FnMut(&Observation<'_>),
+        out: &mut impl FnMut(&Observation<'static>),
     ) {
         self.packets += 1;
         match decode(link, frame) {
             Ok(p) => {
                 self.decoded += 1;
                 let n = &mut self.observations;
-                self.table.packet(ts, &p, &mut |o: &Observation<'_>| {
+                self.table.packet(ts, &p, &mut |o: &Observation<'static>| {
                     *n += 1;
                     out(o)
                 });
@@ -119,9 +119,9 @@ impl FlowEngine {
     }
 
     /// End of input: summarize every flow still open.
-    pub fn finish(&mut self, out: &mut impl FnMut(&Observation<'_>)) {
+    pub fn finish(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         let n = &mut self.observations;
-        self.table.flush(&mut |o: &Observation<'_>| {
+        self.table.flush(&mut |o: &Observation<'static>| {
             *n += 1;
             out(o)
         });

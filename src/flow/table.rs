@@ -202,7 +202,12 @@ impl FlowTable {
     }
 
     /// Track one packet at time `ts`; emit what it completes.
-    pub fn packet(&mut self, ts: Timestamp, p: &Packet, out: &mut impl FnMut(&Observation<'_>)) {
+    pub fn packet(
+        &mut self,
+        ts: Timestamp,
+        p: &Packet,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
         self.expire(ts, out);
         let (key, from_a) = FlowKey::of(p);
         match self.map.get(&key).copied() {
@@ -212,14 +217,14 @@ impl FlowTable {
     }
 
     /// Emit summaries for every flow still open and empty the table (end of a replay).
-    pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'_>)) {
+    pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         while self.head != NIL {
             let i = self.head;
             self.remove(i, EndReason::End, out);
         }
     }
 
-    fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'_>)) {
+    fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'static>)) {
         let now = ts.as_microsecond();
         while self.head != NIL {
             let h = self.head as usize;
@@ -238,7 +243,7 @@ impl FlowTable {
         ts: Timestamp,
         p: &Packet,
         from_a: bool,
-        out: &mut impl FnMut(&Observation<'_>),
+        out: &mut impl FnMut(&Observation<'static>),
     ) {
         let (state, attempt) = match p.proto {
             Proto::Tcp => {
@@ -311,7 +316,7 @@ impl FlowTable {
         ts: Timestamp,
         p: &Packet,
         from_a: bool,
-        out: &mut impl FnMut(&Observation<'_>),
+        out: &mut impl FnMut(&Observation<'static>),
     ) {
         self.unlink(i);
         self.link_tail(i);
@@ -414,7 +419,7 @@ impl FlowTable {
     }
 
     /// Remove entry `i`, emitting its summary unless one was already emitted.
-    fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'_>)) {
+    fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if e.state & st::DONE == 0 {
             let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
