@@ -90,6 +90,7 @@ capture() {
   ip netns exec "$A" tcpdump -i "$iface" -s 262144 -U -w "$f" 2>"$TMP/tcpdump.log" &
   local tp=$!
   for _ in $(seq 50); do grep -q "listening on" "$TMP/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+  sleep 0.5
   local t0=$SECONDS
   "$@" || echo "  ($name: command exited $?)"
   sleep 1

@@ -135,7 +135,8 @@ pub struct Packet {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub proto: Proto,
-    /// TCP/UDP ports; ICMP echo identifier in `src_port` (0 for other ICMP), 0 in `dst_port`.
+    /// TCP/UDP ports. ICMP queries/replies carry their identifier in both (so a reply maps to
+    /// its request's flow); 0 for other ICMP.
     pub src_port: u16,
     pub dst_port: u16,
     /// TCP flags (see [`tcp_flags`]); 0 for other protocols.
@@ -260,6 +261,7 @@ fn from_sliced(p: &LaxSlicedPacket<'_>) -> Result<Packet, Malformed> {
             if matches!(ty, 0 | 8 | 13 | 14) {
                 let b = i.bytes5to8();
                 pkt.src_port = u16::from_be_bytes([b[0], b[1]]);
+                pkt.dst_port = pkt.src_port;
             }
         }
         Some(TransportSlice::Icmpv6(i)) => {
@@ -268,6 +270,7 @@ fn from_sliced(p: &LaxSlicedPacket<'_>) -> Result<Packet, Malformed> {
             if matches!(ty, 128 | 129) {
                 let b = i.bytes5to8();
                 pkt.src_port = u16::from_be_bytes([b[0], b[1]]);
+                pkt.dst_port = pkt.src_port;
             }
         }
         Some(TransportSlice::Igmp(_)) => return Err(Malformed::OtherProto),
