@@ -8,8 +8,9 @@
 //! buffer fills and libpcap counts the drops; those counters are exported in [`LiveCounters`]
 //! and logged whenever they grow.
 //!
-//! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read; reads time out
-//! every `READ_TIMEOUT_MS`, so the thread exits within that even on a silent interface.
+//! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read and calls
+//! `pcap_breakloop`, which wakes a read blocked on a silent interface (libpcap ≥ 1.10; reads
+//! also time out every `READ_TIMEOUT_MS` where the mode honours it).
 
 use super::pcap_file::{PcapError, timestamp};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
@@ -74,6 +75,8 @@ pub struct LiveCapture {
     counters: Arc<LiveCounters>,
     flow: Arc<Mutex<FlowStats>>,
     thread: Option<JoinHandle<Result<(), PcapError>>>,
+    /// Wakes a read blocked in libpcap (immediate mode may ignore the read timeout).
+    breaker: pcap::BreakLoop,
 }
 
 impl LiveCapture {
@@ -100,6 +103,7 @@ impl LiveCapture {
         if let Some(f) = &cfg.bpf {
             cap.filter(f, true).map_err(err)?;
         }
+        let breaker = cap.breakloop_handle();
         let dl = cap.get_datalink();
         let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
             path: cfg.interface.clone().into(),
@@ -127,6 +131,7 @@ impl LiveCapture {
             counters,
             flow: flow_stats,
             thread: Some(thread),
+            breaker,
         })
     }
 
@@ -146,6 +151,7 @@ impl LiveCapture {
     /// Flows still open are summarized to the sink before it returns.
     pub fn stop(mut self) -> Result<(), PcapError> {
         self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(r)) => r,
             Some(Err(_)) => {
@@ -160,6 +166,7 @@ impl LiveCapture {
 impl Drop for LiveCapture {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -195,7 +202,9 @@ impl Runner {
                     }
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
+                // pcap_next_ex returns -2 after pcap_breakloop: our stop request.
                 Err(pcap::Error::NoMorePackets) => break,
+                Err(_) if self.stop.load(Ordering::Relaxed) => break,
                 Err(source) => {
                     result = Err(PcapError::Live {
                         interface: self.interface.clone(),
