@@ -15,14 +15,20 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 
-/// Direction-normalized 5-tuple: `(a, a_port) <= (b, b_port)`.
+/// Direction-normalized 5-tuple: `(a, a_port) <= (b, b_port)`, packed into five words so
+/// hashing and comparing are a few wide operations: a (2 words), b (2 words), then
+/// `a_port << 32 | b_port << 16 | proto << 8 | is_v6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct FlowKey {
-    a: IpAddr,
-    b: IpAddr,
-    a_port: u16,
-    b_port: u16,
-    proto: u8,
+struct FlowKey([u64; 5]);
+
+fn words(ip: IpAddr) -> (u64, u64) {
+    match ip {
+        IpAddr::V4(v4) => (0, u64::from(u32::from(v4))),
+        IpAddr::V6(v6) => {
+            let n = u128::from(v6);
+            ((n >> 64) as u64, n as u64)
+        }
+    }
 }
 
 fn proto_number(p: Proto) -> u8 {
@@ -39,26 +45,41 @@ fn proto_number(p: Proto) -> u8 {
 impl FlowKey {
     /// The key and whether the packet's sender is side `a`.
     fn of(p: &Packet) -> (FlowKey, bool) {
-        let proto = proto_number(p.proto);
-        if (p.src, p.src_port) <= (p.dst, p.dst_port) {
-            let k = FlowKey {
-                a: p.src,
-                b: p.dst,
-                a_port: p.src_port,
-                b_port: p.dst_port,
-                proto,
-            };
-            (k, true)
+        let tail = u64::from(proto_number(p.proto)) << 8 | u64::from(p.src.is_ipv6());
+        let (s, d) = (words(p.src), words(p.dst));
+        if (s, p.src_port) <= (d, p.dst_port) {
+            let ports = u64::from(p.src_port) << 32 | u64::from(p.dst_port) << 16;
+            (FlowKey([s.0, s.1, d.0, d.1, ports | tail]), true)
         } else {
-            let k = FlowKey {
-                a: p.dst,
-                b: p.src,
-                a_port: p.dst_port,
-                b_port: p.src_port,
-                proto,
-            };
-            (k, false)
+            let ports = u64::from(p.dst_port) << 32 | u64::from(p.src_port) << 16;
+            (FlowKey([d.0, d.1, s.0, s.1, ports | tail]), false)
         }
+    }
+
+    fn addr(&self, hi: usize) -> IpAddr {
+        let (h, l) = (self.0[hi], self.0[hi + 1]);
+        if self.0[4] & 1 == 1 {
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(h) << 64 | u128::from(l),
+            ))
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::from(l as u32))
+        }
+    }
+    fn a(&self) -> IpAddr {
+        self.addr(0)
+    }
+    fn b(&self) -> IpAddr {
+        self.addr(2)
+    }
+    fn a_port(&self) -> u16 {
+        (self.0[4] >> 32) as u16
+    }
+    fn b_port(&self) -> u16 {
+        (self.0[4] >> 16) as u16
+    }
+    fn proto(&self) -> u8 {
+        (self.0[4] >> 8) as u8
     }
 }
 
@@ -401,14 +422,14 @@ impl FlowTable {
     fn flow_obs(&self, e: &Entry, ts: Timestamp, kind: ObsKind) -> Observation<'static> {
         let k = &e.key;
         let (src, sp, dst, dp) = if e.init_is_a {
-            (k.a, k.a_port, k.b, k.b_port)
+            (k.a(), k.a_port(), k.b(), k.b_port())
         } else {
-            (k.b, k.b_port, k.a, k.a_port)
+            (k.b(), k.b_port(), k.a(), k.a_port())
         };
         let mut o = Observation::new(ts, kind, "");
         o.src = Some(src);
         o.dst = Some(dst);
-        o.proto = Proto::from_number(k.proto);
+        o.proto = Proto::from_number(k.proto());
         if matches!(o.proto, Proto::Tcp | Proto::Udp) {
             o.src_port = Some(sp);
             o.dst_port = Some(dp);
