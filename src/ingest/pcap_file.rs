@@ -104,10 +104,10 @@ pub fn read_pcap(
     path: &Path,
     mut on_frame: impl FnMut(Timestamp, LinkType, &[u8]),
 ) -> Result<PcapCounts, PcapError> {
-    if path != Path::new("-") {
-        if let Some(r) = fast::read(path, &mut on_frame) {
-            return r;
-        }
+    if path != Path::new("-")
+        && let Some(r) = fast::read(path, &mut on_frame)
+    {
+        return r;
     }
     let mut cap = open(path)?;
     let dl = cap.get_datalink();
