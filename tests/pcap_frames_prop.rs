@@ -63,3 +63,41 @@ proptest! {
         prop_assert!(s.flows_live <= 4);
     }
 }
+
+/// Ethernet frames that are mostly valid IPv4 with random header fields and lengths: the hand
+/// fast path must agree with etherparse whenever it answers.
+fn ipv4ish() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::sample::select(vec![vec![0x08, 0x00], vec![0x81, 0x00, 0, 5, 0x08, 0x00]]),
+        0x40u8..0x50,
+        any::<[u8; 19]>(),
+        prop::sample::select(vec![1u8, 6, 17, 2, 47]),
+        prop::collection::vec(any::<u8>(), 0..60),
+        any::<bool>(),
+    )
+        .prop_map(|(et, vihl, mut h, proto, tail, keep_len)| {
+            let mut v = vec![2u8; 12];
+            v.extend(et);
+            h[8] = proto;
+            if keep_len {
+                let total = (20 + tail.len()) as u16;
+                h[1..3].copy_from_slice(&total.to_be_bytes());
+                h[5] &= 0x40;
+                h[6] = 0;
+            }
+            v.push(if keep_len { 0x45 } else { vihl });
+            v.extend(h);
+            v.extend(tail);
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20000))]
+    #[test]
+    fn fast_ipv4_path_agrees_with_etherparse(f in ipv4ish()) {
+        if let Some(p) = cordon::flow::decode::fast_ipv4(&f) {
+            prop_assert_eq!(Ok(p), cordon::flow::decode::decode_slow(LinkType::Ethernet, &f));
+        }
+    }
+}

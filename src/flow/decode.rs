@@ -153,7 +153,101 @@ const SLL_HDR: usize = 16;
 const SLL2_HDR: usize = 20;
 
 /// Decode one frame. Never panics, whatever the bytes.
+///
+/// The common case — Ethernet (optionally VLAN-tagged) carrying an unfragmented IPv4 packet
+/// with a complete TCP/UDP/ICMP header — is read by [`fast_ipv4`] without building etherparse's
+/// full `LaxSlicedPacket` (whose size makes moving it cost more than the parsing); everything
+/// else, and anything the fast path doubts, goes through etherparse. A property test checks
+/// that both paths agree.
+#[inline]
 pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet, Malformed> {
+    if link == LinkType::Ethernet
+        && let Some(p) = fast_ipv4(frame)
+    {
+        return Ok(p);
+    }
+    decode_slow(link, frame)
+}
+
+/// The fast path; `None` means "not sure, ask etherparse".
+#[inline]
+pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
+    let mut off = 12;
+    let mut et = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
+    // Up to two VLAN tags (802.1Q, 802.1ad, legacy QinQ 0x9100).
+    for _ in 0..2 {
+        if matches!(et, 0x8100 | 0x88a8 | 0x9100) {
+            off += 4;
+            et = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
+        }
+    }
+    if et != 0x0800 {
+        return None;
+    }
+    let ip = frame.get(off + 2..)?;
+    let h = ip.get(..20)?;
+    if h[0] >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    // Fragments (MF set or offset non-zero), short headers, bogus lengths: slow path.
+    if ihl < 20 || total < ihl || u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0 {
+        return None;
+    }
+    let l4 = ip.get(ihl..)?;
+    let proto = h[9];
+    let src = IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15]));
+    let dst = IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19]));
+    let mut p = Packet {
+        src,
+        dst,
+        proto: Proto::from_number(proto),
+        src_port: 0,
+        dst_port: 0,
+        flags: 0,
+        icmp: None,
+        ip_len: total as u32,
+    };
+    // The transport header must lie within both the capture and the IP total length.
+    let avail = total - ihl;
+    match proto {
+        6 => {
+            let t = l4.get(..20)?;
+            let doff = usize::from(t[12] >> 4) * 4;
+            if doff < 20 || doff > avail || l4.len() < doff {
+                return None;
+            }
+            p.src_port = u16::from_be_bytes([t[0], t[1]]);
+            p.dst_port = u16::from_be_bytes([t[2], t[3]]);
+            p.flags = t[13];
+        }
+        17 => {
+            let u = l4.get(..8)?;
+            if avail < 8 {
+                return None;
+            }
+            p.src_port = u16::from_be_bytes([u[0], u[1]]);
+            p.dst_port = u16::from_be_bytes([u[2], u[3]]);
+        }
+        1 => {
+            let i = l4.get(..8)?;
+            if avail < 8 {
+                return None;
+            }
+            p.icmp = Some((i[0], i[1]));
+            if matches!(i[0], 0 | 8 | 13 | 14) {
+                p.src_port = u16::from_be_bytes([i[4], i[5]]);
+                p.dst_port = p.src_port;
+            }
+        }
+        _ => return None,
+    }
+    Some(p)
+}
+
+/// The general path through etherparse.
+pub fn decode_slow(link: LinkType, frame: &[u8]) -> Result<Packet, Malformed> {
     let sliced = match link {
         LinkType::Ethernet => {
             if frame.len() < ETH_HDR {
