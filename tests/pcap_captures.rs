@@ -213,3 +213,35 @@ fn reader_reports_link_types_and_counts() {
     assert!(err.to_string().contains("no-such.pcap"), "{err}");
     let _ = Proto::Tcp;
 }
+
+#[test]
+fn stdin_dash_reads_a_capture() {
+    // Re-run this test binary's helper below with the capture on its standard input.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stdin_child", "--ignored", "--nocapture"])
+        .stdin(std::fs::File::open(capture("scan.pcap")).unwrap())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = run("scan.pcap");
+    let attempts = of(&want, ObsKind::ConnAttempt).count();
+    assert!(
+        text.contains(&format!(
+            "STDIN packets={} attempts={attempts}\n",
+            want.engine.stats().packets
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "helper process for stdin_dash_reads_a_capture"]
+fn stdin_child() {
+    let mut e = FlowEngine::new(&FlowSettings::default());
+    let mut attempts = 0;
+    let c = replay_pcap(std::path::Path::new("-"), &mut e, |o| {
+        attempts += usize::from(o.kind == ObsKind::ConnAttempt)
+    })
+    .unwrap();
+    println!("\nSTDIN packets={} attempts={attempts}", c.packets);
+}
