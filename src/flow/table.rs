@@ -257,10 +257,22 @@ impl FlowTable {
 
     /// Emit summaries for every flow still open and empty the table (end of a replay).
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
-        while self.head != NIL {
-            let i = self.head;
-            self.remove(i, EndReason::End, out);
+        // Oldest first, then drop everything at once (no per-entry map removal).
+        let mut i = self.head;
+        while i != NIL {
+            let e = &self.slab[i as usize];
+            if e.state & st::DONE == 0 {
+                let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+                o.note = Some(Cow::Borrowed(note(e.state, EndReason::End)));
+                out(&o);
+            }
+            i = e.next;
         }
+        self.map.clear();
+        self.slab.clear();
+        self.free.clear();
+        self.head = NIL;
+        self.tail = NIL;
     }
 
     fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'static>)) {
@@ -357,8 +369,10 @@ impl FlowTable {
         from_a: bool,
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        self.unlink(i);
-        self.link_tail(i);
+        if self.tail != i {
+            self.unlink(i);
+            self.link_tail(i);
+        }
         let e = &mut self.slab[i as usize];
         let from_init = from_a == e.init_is_a;
         if e.state & st::DONE != 0 {
