@@ -310,7 +310,27 @@ pub struct DetectConfig {
     pub flood: FloodConfig,
     /// Regular contact with one outside address (beaconing, Category 2).
     pub beacon: BeaconConfig,
-    pub flow: Option<toml::Table>,
+    /// Packet flow tracking (`[detect.flow]`).
+    pub flow: FlowConfig,
+}
+
+/// The packet flow table: cap and idle timeout (see `flow::FlowSettings`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowConfig {
+    /// Most flows tracked at once; the least recently active is evicted (and counted) beyond.
+    pub max_flows: usize,
+    /// A flow with no packet for this long is summarized and dropped.
+    pub idle_timeout: Duration,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 1_000_000,
+            idle_timeout: Duration::from_secs(120),
+        }
+    }
 }
 
 /// Outbound scan detector. Counts *unanswered* probes only (firewall denies, SYNs whose

@@ -1,1 +1,3 @@
 //! ingest (to be built).
+pub mod pcap_file;
+pub mod pcap_live;

@@ -1,0 +1,553 @@
+//! The bounded flow table: decoded packets in, a few [`Observation`]s out.
+//!
+//! Flows are keyed by a direction-normalized 5-tuple; the side that sent the first SYN (or the
+//! first UDP / ICMP query packet) is the initiator. Entries live in a slab threaded on an
+//! intrusive LRU list ordered by last packet, so idle expiry and eviction-when-full both pop
+//! the list head in O(1). Packets never allocate once the slab has grown to its working size.
+//!
+//! Owns flow state only: no decoding, no detection, no I/O, no clock (time is the packet's).
+
+use super::decode::{Packet, tcp_flags};
+use crate::model::{ObsKind, Observation, Proto};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+
+/// Direction-normalized 5-tuple: `(a, a_port) <= (b, b_port)`, packed into five words so
+/// hashing and comparing are a few wide operations: a (2 words), b (2 words), then
+/// `a_port << 32 | b_port << 16 | proto << 8 | is_v6`.
+#[derive(Debug, Clone, Copy, Eq)]
+struct FlowKey([u64; 5]);
+
+// By hand: the derived forms compile to a `memcmp` call and a length-prefixed byte hash.
+impl PartialEq for FlowKey {
+    #[inline]
+    fn eq(&self, o: &Self) -> bool {
+        let (a, b) = (&self.0, &o.0);
+        ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0
+    }
+}
+
+impl std::hash::Hash for FlowKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        for w in self.0 {
+            h.write_u64(w);
+        }
+    }
+}
+
+fn words(ip: IpAddr) -> (u64, u64) {
+    match ip {
+        IpAddr::V4(v4) => (0, u64::from(u32::from(v4))),
+        IpAddr::V6(v6) => {
+            let n = u128::from(v6);
+            ((n >> 64) as u64, n as u64)
+        }
+    }
+}
+
+fn proto_number(p: Proto) -> u8 {
+    match p {
+        Proto::Tcp => 6,
+        Proto::Udp => 17,
+        Proto::Icmp => 1,
+        Proto::Icmpv6 => 58,
+        Proto::Other(n) => n,
+        Proto::Unknown => 255,
+    }
+}
+
+impl FlowKey {
+    /// The key and whether the packet's sender is side `a`.
+    fn of(p: &Packet) -> (FlowKey, bool) {
+        let tail = u64::from(proto_number(p.proto)) << 8 | u64::from(p.src.is_ipv6());
+        let (s, d) = (words(p.src), words(p.dst));
+        if (s, p.src_port) <= (d, p.dst_port) {
+            let ports = u64::from(p.src_port) << 32 | u64::from(p.dst_port) << 16;
+            (FlowKey([s.0, s.1, d.0, d.1, ports | tail]), true)
+        } else {
+            let ports = u64::from(p.dst_port) << 32 | u64::from(p.src_port) << 16;
+            (FlowKey([d.0, d.1, s.0, s.1, ports | tail]), false)
+        }
+    }
+
+    fn addr(&self, hi: usize) -> IpAddr {
+        let (h, l) = (self.0[hi], self.0[hi + 1]);
+        if self.0[4] & 1 == 1 {
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(h) << 64 | u128::from(l),
+            ))
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::from(l as u32))
+        }
+    }
+    fn a(&self) -> IpAddr {
+        self.addr(0)
+    }
+    fn b(&self) -> IpAddr {
+        self.addr(2)
+    }
+    fn a_port(&self) -> u16 {
+        (self.0[4] >> 32) as u16
+    }
+    fn b_port(&self) -> u16 {
+        (self.0[4] >> 16) as u16
+    }
+    fn proto(&self) -> u8 {
+        (self.0[4] >> 8) as u8
+    }
+}
+
+/// State bits of one flow.
+mod st {
+    /// Initiator's SYN seen.
+    pub const SYN: u8 = 0x01;
+    /// Responder's SYN-ACK seen.
+    pub const SYNACK: u8 = 0x02;
+    /// Handshake completed (TCP) / responder answered (UDP, ICMP).
+    pub const EST: u8 = 0x04;
+    pub const FIN_I: u8 = 0x08;
+    pub const FIN_R: u8 = 0x10;
+    pub const RST: u8 = 0x20;
+    /// Joined mid-stream: no SYN seen, initiator is a guess (the first sender).
+    pub const MID: u8 = 0x40;
+    /// Summary already emitted (closed by FIN/RST); the entry lingers only to absorb the
+    /// last ACKs without creating a mid-stream flow.
+    pub const DONE: u8 = 0x80;
+}
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: FlowKey,
+    last: Timestamp,
+    packets: u64,
+    bytes: u64,
+    prev: u32,
+    next: u32,
+    state: u8,
+    /// The initiator is side `a` of the key.
+    init_is_a: bool,
+}
+
+/// Why a flow summary was emitted; goes into `Observation.note`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Both sides sent FIN.
+    Fin,
+    /// Either side sent RST.
+    Rst,
+    /// No packet for the idle timeout.
+    Idle,
+    /// Evicted to make room (table full).
+    Evicted,
+    /// End of input ([`FlowTable::flush`]).
+    End,
+}
+
+/// `note` strings: "<established|attempt|midstream>:<reason>". Static so flows never allocate.
+fn note(state: u8, why: EndReason) -> &'static str {
+    let s = if state & st::EST != 0 {
+        0
+    } else if state & st::MID != 0 {
+        2
+    } else {
+        1
+    };
+    const T: [[&str; 5]; 3] = [
+        [
+            "established:fin",
+            "established:rst",
+            "established:idle",
+            "established:evicted",
+            "established:end",
+        ],
+        [
+            "attempt:fin",
+            "attempt:rst",
+            "attempt:idle",
+            "attempt:evicted",
+            "attempt:end",
+        ],
+        [
+            "midstream:fin",
+            "midstream:rst",
+            "midstream:idle",
+            "midstream:evicted",
+            "midstream:end",
+        ],
+    ];
+    let r = match why {
+        EndReason::Fin => 0,
+        EndReason::Rst => 1,
+        EndReason::Idle => 2,
+        EndReason::Evicted => 3,
+        EndReason::End => 4,
+    };
+    T[s][r]
+}
+
+/// Counters of the flow table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Flows currently in the table (including closed ones lingering).
+    pub live: u64,
+    /// Flows ever created.
+    pub created: u64,
+    /// Flows removed after the idle timeout.
+    pub expired_idle: u64,
+    /// Flows evicted because the table was full (oldest first).
+    pub evicted_full: u64,
+    /// TCP segments that matched no flow and could not start one (stray RST, ...).
+    pub stray: u64,
+}
+
+/// Bounded flow table.
+pub struct FlowTable {
+    map: HashMap<FlowKey, u32, foldhash::fast::RandomState>,
+    slab: Vec<Entry>,
+    free: Vec<u32>,
+    head: u32,
+    tail: u32,
+    cap: usize,
+    idle_us: i64,
+    stats: TableStats,
+}
+
+impl FlowTable {
+    /// `cap` flows at most (at least 1); a flow is dropped after `idle` without packets.
+    pub fn new(cap: usize, idle: std::time::Duration) -> FlowTable {
+        let cap = cap.clamp(1, NIL as usize - 1);
+        FlowTable {
+            map: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            slab: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            cap,
+            idle_us: i64::try_from(idle.as_micros()).unwrap_or(i64::MAX),
+            stats: TableStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> TableStats {
+        let mut s = self.stats;
+        s.live = self.map.len() as u64;
+        s
+    }
+
+    /// Track one packet at time `ts`; emit what it completes.
+    pub fn packet(
+        &mut self,
+        ts: Timestamp,
+        p: &Packet,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        self.expire(ts, out);
+        let (key, from_a) = FlowKey::of(p);
+        match self.map.get(&key).copied() {
+            Some(i) => self.update(i, ts, p, from_a, out),
+            None => self.start(key, ts, p, from_a, out),
+        }
+    }
+
+    /// Emit summaries for every flow still open and empty the table (end of a replay).
+    pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
+        // Oldest first, then drop everything at once (no per-entry map removal).
+        let mut i = self.head;
+        while i != NIL {
+            let e = &self.slab[i as usize];
+            if e.state & st::DONE == 0 {
+                let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+                o.note = Some(Cow::Borrowed(note(e.state, EndReason::End)));
+                out(&o);
+            }
+            i = e.next;
+        }
+        self.map.clear();
+        self.slab.clear();
+        self.free.clear();
+        self.head = NIL;
+        self.tail = NIL;
+    }
+
+    fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'static>)) {
+        let now = ts.as_microsecond();
+        while self.head != NIL {
+            let h = self.head as usize;
+            let last = self.slab[h].last.as_microsecond();
+            if now.saturating_sub(last) <= self.idle_us {
+                break;
+            }
+            self.stats.expired_idle += 1;
+            self.remove(self.head, EndReason::Idle, out);
+        }
+    }
+
+    fn start(
+        &mut self,
+        key: FlowKey,
+        ts: Timestamp,
+        p: &Packet,
+        from_a: bool,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        let (state, attempt) = match p.proto {
+            Proto::Tcp => {
+                let f = p.flags;
+                if f & tcp_flags::RST != 0 {
+                    // Nothing to track: a reset for a connection we never saw.
+                    self.stats.stray += 1;
+                    return;
+                }
+                if f & tcp_flags::SYN != 0 && f & tcp_flags::ACK == 0 {
+                    (st::SYN, true)
+                } else if f & tcp_flags::SYN != 0 {
+                    // SYN-ACK without the SYN: the receiver is the initiator.
+                    (st::MID | st::SYN | st::SYNACK, false)
+                } else {
+                    (st::MID, false)
+                }
+            }
+            Proto::Icmp | Proto::Icmpv6 => match p.icmp {
+                Some((ty, _)) if is_icmp_query(p.proto, ty) => (0, true),
+                // Replies to queries we never saw and errors: nothing to track.
+                _ => return,
+            },
+            _ => (0, true),
+        };
+        if self.map.len() >= self.cap && self.head != NIL {
+            self.stats.evicted_full += 1;
+            self.remove(self.head, EndReason::Evicted, out);
+        }
+        // A SYN-ACK's receiver initiated the connection.
+        let init_is_a = if p.proto == Proto::Tcp && state & st::SYNACK != 0 {
+            !from_a
+        } else {
+            from_a
+        };
+        let e = Entry {
+            key,
+            last: ts,
+            packets: 1,
+            bytes: u64::from(p.ip_len),
+            prev: NIL,
+            next: NIL,
+            state,
+            init_is_a,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = e;
+                i
+            }
+            None => {
+                self.slab.push(e);
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, i);
+        self.link_tail(i);
+        self.stats.created += 1;
+        if attempt {
+            let mut o = packet_obs(ts, ObsKind::ConnAttempt, p);
+            o.packets = 1;
+            o.bytes = u64::from(p.ip_len);
+            out(&o);
+        }
+    }
+
+    fn update(
+        &mut self,
+        i: u32,
+        ts: Timestamp,
+        p: &Packet,
+        from_a: bool,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        if self.tail != i {
+            self.unlink(i);
+            self.link_tail(i);
+        }
+        let e = &mut self.slab[i as usize];
+        let from_init = from_a == e.init_is_a;
+        if e.state & st::DONE != 0 {
+            if p.proto == Proto::Tcp
+                && p.flags & tcp_flags::SYN != 0
+                && p.flags & tcp_flags::ACK == 0
+            {
+                // Port reuse: a new connection on a closed 5-tuple.
+                let key = e.key;
+                self.free_entry(i);
+                self.start(key, ts, p, from_a, out);
+                return;
+            }
+            e.last = ts;
+            return;
+        }
+        e.last = ts;
+        e.packets += 1;
+        e.bytes += u64::from(p.ip_len);
+        let before = e.state;
+        match p.proto {
+            Proto::Tcp => {
+                let f = p.flags;
+                if from_init {
+                    if f & tcp_flags::ACK != 0
+                        && f & tcp_flags::SYN == 0
+                        && e.state & st::SYNACK != 0
+                        && e.state & st::RST == 0
+                    {
+                        e.state |= st::EST;
+                    }
+                    if f & tcp_flags::FIN != 0 {
+                        e.state |= st::FIN_I;
+                    }
+                } else {
+                    if f & tcp_flags::SYN != 0 && f & tcp_flags::ACK != 0 {
+                        e.state |= st::SYNACK;
+                    }
+                    if f & tcp_flags::FIN != 0 {
+                        e.state |= st::FIN_R;
+                    }
+                }
+                if f & tcp_flags::RST != 0 {
+                    e.state |= st::RST;
+                }
+                // A mid-stream flow with data both ways is as good as established for
+                // summaries, but never emits ConnEstablished (no handshake was seen).
+            }
+            _ => {
+                if !from_init && e.state & st::EST == 0 {
+                    e.state |= st::EST;
+                }
+            }
+        }
+        // EST is only ever set for TCP after a SYN-ACK was seen, so a mid-stream flow
+        // caught at its SYN-ACK still proves its initiator real.
+        if before & st::EST == 0 && e.state & st::EST != 0 {
+            let e = &self.slab[i as usize];
+            let mut o = self.flow_obs(e, ts, ObsKind::ConnEstablished);
+            o.icmp = p.icmp;
+            out(&o);
+        }
+        let e = &self.slab[i as usize];
+        let end = if e.state & st::RST != 0 {
+            Some(EndReason::Rst)
+        } else if e.state & (st::FIN_I | st::FIN_R) == st::FIN_I | st::FIN_R {
+            Some(EndReason::Fin)
+        } else {
+            None
+        };
+        if let Some(why) = end {
+            let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+            o.note = Some(Cow::Borrowed(note(e.state, why)));
+            out(&o);
+            self.slab[i as usize].state |= st::DONE;
+        }
+    }
+
+    fn flow_obs(&self, e: &Entry, ts: Timestamp, kind: ObsKind) -> Observation<'static> {
+        let k = &e.key;
+        let (src, sp, dst, dp) = if e.init_is_a {
+            (k.a(), k.a_port(), k.b(), k.b_port())
+        } else {
+            (k.b(), k.b_port(), k.a(), k.a_port())
+        };
+        let mut o = Observation::new(ts, kind, "");
+        o.src = Some(src);
+        o.dst = Some(dst);
+        o.proto = Proto::from_number(k.proto());
+        if matches!(o.proto, Proto::Tcp | Proto::Udp) {
+            o.src_port = Some(sp);
+            o.dst_port = Some(dp);
+        }
+        o.packets = e.packets;
+        o.bytes = e.bytes;
+        o
+    }
+
+    /// Remove entry `i`, emitting its summary unless one was already emitted.
+    fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
+        let e = &self.slab[i as usize];
+        if e.state & st::DONE == 0 {
+            let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+            o.note = Some(Cow::Borrowed(note(e.state, why)));
+            out(&o);
+        }
+        self.unlink(i);
+        self.free_entry(i);
+    }
+
+    /// Drop `i` from the LRU list, the map, and put its slot on the free list.
+    fn free_entry(&mut self, i: u32) {
+        // `unlink` is a no-op on an entry that is not linked.
+        self.unlink(i);
+        let key = self.slab[i as usize].key;
+        self.map.remove(&key);
+        self.free.push(i);
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let (prev, next) = {
+            let e = &self.slab[i as usize];
+            (e.prev, e.next)
+        };
+        if prev != NIL {
+            self.slab[prev as usize].next = next;
+        } else if self.head == i {
+            self.head = next;
+        }
+        if next != NIL {
+            self.slab[next as usize].prev = prev;
+        } else if self.tail == i {
+            self.tail = prev;
+        }
+        let e = &mut self.slab[i as usize];
+        e.prev = NIL;
+        e.next = NIL;
+    }
+
+    fn link_tail(&mut self, i: u32) {
+        let t = self.tail;
+        {
+            let e = &mut self.slab[i as usize];
+            e.prev = t;
+            e.next = NIL;
+        }
+        if t != NIL {
+            self.slab[t as usize].next = i;
+        } else {
+            self.head = i;
+        }
+        self.tail = i;
+    }
+}
+
+/// ICMP types that ask for an answer (and so start a "connection"): echo, timestamp,
+/// information and address-mask requests; ICMPv6 echo request.
+fn is_icmp_query(proto: Proto, ty: u8) -> bool {
+    match proto {
+        Proto::Icmp => matches!(ty, 8 | 13 | 15 | 17),
+        Proto::Icmpv6 => ty == 128,
+        _ => false,
+    }
+}
+
+/// An observation of a single packet (sender → receiver).
+fn packet_obs(ts: Timestamp, kind: ObsKind, p: &Packet) -> Observation<'static> {
+    let mut o = Observation::new(ts, kind, "");
+    o.src = Some(p.src);
+    o.dst = Some(p.dst);
+    o.proto = p.proto;
+    o.icmp = p.icmp;
+    if matches!(p.proto, Proto::Tcp | Proto::Udp) {
+        o.src_port = Some(p.src_port);
+        o.dst_port = Some(p.dst_port);
+    }
+    o
+}

@@ -1,0 +1,249 @@
+//! Live packet capture on an interface with libpcap, on its own thread.
+//!
+//! Design: the capture thread owns both the libpcap handle and a [`FlowEngine`], so a frame is
+//! decoded straight out of libpcap's ring buffer and never copied. What leaves the thread are
+//! [`Observation<'static>`]s (they borrow nothing: `raw` is "" and `note` is a static string),
+//! handed to a caller-supplied sink — typically a bounded `sync_channel` sender, whose
+//! preallocated buffer keeps the hot path allocation-free. When the sink blocks, the kernel
+//! buffer fills and libpcap counts the drops; those counters are exported in [`LiveCounters`]
+//! and logged whenever they grow.
+//!
+//! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read and calls
+//! `pcap_breakloop`, which wakes a read blocked on a silent interface (libpcap ≥ 1.10; reads
+//! also time out every `READ_TIMEOUT_MS` where the mode honours it).
+
+use super::pcap_file::{PcapError, timestamp};
+use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
+use crate::model::Observation;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// libpcap read timeout: the longest a stop request waits on a silent interface.
+const READ_TIMEOUT_MS: i32 = 100;
+/// How often kernel/interface drop counters are read.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// Live capture settings (from a `kind = "pcap"` source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSettings {
+    pub interface: String,
+    /// BPF filter expression (`tcp or udp or icmp`), if any.
+    pub bpf: Option<String>,
+    pub snaplen: i32,
+    pub promiscuous: bool,
+    /// Kernel buffer size in bytes.
+    pub buffer_size: Option<i32>,
+    /// Deliver packets at once instead of batching (lower latency, more wake-ups).
+    pub immediate: bool,
+}
+
+impl LiveSettings {
+    /// From a source table; `None` when it names no interface.
+    pub fn from_source(s: &crate::config::schema::SourceConfig) -> Option<LiveSettings> {
+        Some(LiveSettings {
+            interface: s.interface.clone()?,
+            bpf: s.bpf.clone(),
+            snaplen: s.snaplen.unwrap_or(262_144),
+            promiscuous: s.promiscuous.unwrap_or(true),
+            buffer_size: s.buffer_size,
+            immediate: s.immediate.unwrap_or(false),
+        })
+    }
+}
+
+/// Counters shared with the capture thread (read them any time, e.g. for /metrics).
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    /// Frames read from libpcap.
+    pub packets: AtomicU64,
+    /// Observations handed to the sink.
+    pub observations: AtomicU64,
+    /// libpcap `ps_recv`: packets the kernel received on the socket.
+    pub received: AtomicU64,
+    /// libpcap `ps_drop`: dropped because the buffer was full (we were too slow).
+    pub dropped: AtomicU64,
+    /// libpcap `ps_ifdrop`: dropped by the interface/driver.
+    pub if_dropped: AtomicU64,
+}
+
+/// A running capture.
+pub struct LiveCapture {
+    stop: Arc<AtomicBool>,
+    counters: Arc<LiveCounters>,
+    flow: Arc<Mutex<FlowStats>>,
+    thread: Option<JoinHandle<Result<(), PcapError>>>,
+    /// Wakes a read blocked in libpcap (immediate mode may ignore the read timeout).
+    breaker: pcap::BreakLoop,
+}
+
+impl LiveCapture {
+    /// Open `cfg.interface` (errors at once if that fails) and start the capture thread.
+    /// Every observation goes to `sink`, on the capture thread.
+    pub fn start<S>(cfg: &LiveSettings, flow: FlowSettings, sink: S) -> Result<Self, PcapError>
+    where
+        S: FnMut(&Observation<'static>) + Send + 'static,
+    {
+        let err = |source| PcapError::Live {
+            interface: cfg.interface.clone(),
+            source,
+        };
+        let mut inactive = pcap::Capture::from_device(cfg.interface.as_str())
+            .map_err(err)?
+            .snaplen(cfg.snaplen)
+            .promisc(cfg.promiscuous)
+            .immediate_mode(cfg.immediate)
+            .timeout(READ_TIMEOUT_MS);
+        if let Some(b) = cfg.buffer_size {
+            inactive = inactive.buffer_size(b);
+        }
+        let mut cap = inactive.open().map_err(err)?;
+        if let Some(f) = &cfg.bpf {
+            cap.filter(f, true).map_err(err)?;
+        }
+        let breaker = cap.breakloop_handle();
+        let dl = cap.get_datalink();
+        let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
+            path: cfg.interface.clone().into(),
+            dlt: dl.0,
+            name: dl.get_name().unwrap_or_else(|_| "unknown".into()),
+        })?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(LiveCounters::default());
+        let flow_stats = Arc::new(Mutex::new(FlowStats::default()));
+        let run = Runner {
+            cap,
+            link,
+            engine: FlowEngine::new(&flow),
+            stop: stop.clone(),
+            counters: counters.clone(),
+            flow: flow_stats.clone(),
+            interface: cfg.interface.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("pcap-{}", cfg.interface))
+            .spawn(move || run.run(sink))
+            .map_err(PcapError::Thread)?;
+        Ok(LiveCapture {
+            stop,
+            counters,
+            flow: flow_stats,
+            thread: Some(thread),
+            breaker,
+        })
+    }
+
+    pub fn counters(&self) -> &LiveCounters {
+        &self.counters
+    }
+
+    /// Flow-engine counters as of the last stats tick (about once a second) or the stop.
+    pub fn flow_stats(&self) -> FlowStats {
+        match self.flow.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
+
+    /// Ask the thread to stop, wait for it (within about 100 ms), and return how it ended.
+    /// Flows still open are summarized to the sink before it returns.
+    pub fn stop(mut self) -> Result<(), PcapError> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => {
+                tracing::error!("capture thread panicked");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LiveCapture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Runner {
+    cap: pcap::Capture<pcap::Active>,
+    link: LinkType,
+    engine: FlowEngine,
+    stop: Arc<AtomicBool>,
+    counters: Arc<LiveCounters>,
+    flow: Arc<Mutex<FlowStats>>,
+    interface: String,
+}
+
+impl Runner {
+    fn run<S: FnMut(&Observation<'static>)>(mut self, mut sink: S) -> Result<(), PcapError> {
+        let c = self.counters.clone();
+        let mut emit = |o: &Observation<'static>| {
+            c.observations.fetch_add(1, Ordering::Relaxed);
+            sink(o);
+        };
+        let mut next_stats = Instant::now() + STATS_EVERY;
+        let mut result = Ok(());
+        while !self.stop.load(Ordering::Relaxed) {
+            match self.cap.next_packet() {
+                Ok(pkt) => {
+                    c.packets.fetch_add(1, Ordering::Relaxed);
+                    let t = &pkt.header.ts;
+                    if let Some(ts) = timestamp(t.tv_sec, t.tv_usec) {
+                        self.engine.packet(ts, self.link, pkt.data, &mut emit);
+                    }
+                }
+                Err(pcap::Error::TimeoutExpired) => {}
+                // pcap_next_ex returns -2 after pcap_breakloop: our stop request.
+                Err(pcap::Error::NoMorePackets) => break,
+                Err(_) if self.stop.load(Ordering::Relaxed) => break,
+                Err(source) => {
+                    result = Err(PcapError::Live {
+                        interface: self.interface.clone(),
+                        source,
+                    });
+                    break;
+                }
+            }
+            if Instant::now() >= next_stats {
+                next_stats = Instant::now() + STATS_EVERY;
+                self.tick();
+            }
+        }
+        self.engine.finish(&mut emit);
+        self.tick();
+        result
+    }
+
+    /// Read libpcap's counters; warn when drops grew since the last tick.
+    fn tick(&mut self) {
+        if let Ok(s) = self.cap.stats() {
+            let c = &self.counters;
+            c.received.store(u64::from(s.received), Ordering::Relaxed);
+            let d0 = c.dropped.swap(u64::from(s.dropped), Ordering::Relaxed);
+            let i0 = c
+                .if_dropped
+                .swap(u64::from(s.if_dropped), Ordering::Relaxed);
+            if u64::from(s.dropped) > d0 || u64::from(s.if_dropped) > i0 {
+                tracing::warn!(
+                    interface = %self.interface,
+                    kernel_dropped = s.dropped,
+                    if_dropped = s.if_dropped,
+                    received = s.received,
+                    "packet capture is dropping packets"
+                );
+            }
+        }
+        if let Ok(mut g) = self.flow.lock() {
+            *g = self.engine.stats();
+        }
+    }
+}

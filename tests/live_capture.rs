@@ -1,0 +1,264 @@
+//! Live capture end to end: two network namespaces joined by a veth pair; cordon's live
+//! capture (`ingest::pcap_live`) runs on one end inside namespace a — this test binary
+//! re-executes itself there under `ip netns exec` — while `tcpreplay` sends sample captures
+//! from the other end. The observations must equal those of the offline replay of the same
+//! files. Namespaces are removed by a Drop guard even when the test fails. Skipped, with a
+//! message, when not root or when `ip`/`tcpreplay` are missing.
+
+use cordon::flow::{FlowEngine, FlowSettings};
+use cordon::ingest::pcap_file::replay_pcap;
+use cordon::ingest::pcap_live::{LiveCapture, LiveSettings};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+const NS_A: &str = "cordon-live-a";
+const NS_B: &str = "cordon-live-b";
+const FILES: [&str; 3] = ["scan.pcap", "sweep.pcap", "spam.pcap"];
+
+fn capture(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures")).join(name)
+}
+
+/// One observation as compared: kind, src, dst, dst port.
+type Key = (String, String, String, Option<u16>);
+
+fn key(o: &cordon::model::Observation<'_>) -> Key {
+    let ip = |a: Option<std::net::IpAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    (
+        o.kind.as_str().to_string(),
+        ip(o.src),
+        ip(o.dst),
+        o.dst_port,
+    )
+}
+
+fn line(k: &Key) -> String {
+    format!(
+        "OBS {} {} {} {}",
+        k.0,
+        k.1,
+        k.2,
+        k.3.map(|p| p.to_string()).unwrap_or("-".into())
+    )
+}
+
+fn sh(args: &[&str]) -> Result<(), String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Removes the namespaces (and with them the veth pair) when dropped.
+struct Netns;
+
+impl Netns {
+    fn create() -> Result<Netns, String> {
+        let _ = sh(&["ip", "netns", "del", NS_A]);
+        let _ = sh(&["ip", "netns", "del", NS_B]);
+        let guard = Netns;
+        sh(&["ip", "netns", "add", NS_A])?;
+        sh(&["ip", "netns", "add", NS_B])?;
+        sh(&[
+            "ip", "link", "add", "lv-a", "netns", NS_A, "type", "veth", "peer", "name", "lv-b",
+            "netns", NS_B,
+        ])?;
+        sh(&[
+            "ip", "netns", "exec", NS_A, "ip", "link", "set", "lv-a", "up",
+        ])?;
+        sh(&[
+            "ip", "netns", "exec", NS_B, "ip", "link", "set", "lv-b", "up",
+        ])?;
+        Ok(guard)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "netns", "del", NS_A]);
+        let _ = sh(&["ip", "netns", "del", NS_B]);
+    }
+}
+
+fn offline() -> BTreeMap<Key, usize> {
+    let mut e = FlowEngine::new(&FlowSettings::default());
+    let mut m = BTreeMap::new();
+    let mut add = |o: &cordon::model::Observation<'static>| *m.entry(key(o)).or_insert(0) += 1;
+    for f in FILES {
+        replay_pcap(&capture(f), &mut e, &mut add).unwrap();
+    }
+    e.finish(&mut add);
+    m
+}
+
+#[test]
+fn live_capture_sees_what_the_offline_replay_sees() {
+    if !is_root() {
+        eprintln!("SKIPPED live_capture: needs root for network namespaces");
+        return;
+    }
+    for t in ["ip", "tcpreplay"] {
+        if !have(t) {
+            eprintln!(
+                "SKIPPED live_capture: `{t}` not installed (apt-get install -y iproute2 tcpreplay)"
+            );
+            return;
+        }
+    }
+    let _ns = Netns::create().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", NS_A])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "live_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CORDON_LIVE_IFACE", "lv-a")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut l = String::new();
+    loop {
+        l.clear();
+        assert!(
+            out.read_line(&mut l).unwrap() > 0,
+            "child exited before READY"
+        );
+        if l.contains("READY") {
+            break;
+        }
+    }
+    for f in FILES {
+        let p = capture(f);
+        sh(&[
+            "ip",
+            "netns",
+            "exec",
+            NS_B,
+            "tcpreplay",
+            "-q",
+            "-i",
+            "lv-b",
+            "--pps",
+            "20000",
+            p.to_str().unwrap(),
+        ])
+        .unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(child.stdin.take()); // EOF: the child stops its capture and reports.
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut live: BTreeMap<Key, usize> = BTreeMap::new();
+    let mut drops = None;
+    for l in rest.lines() {
+        let w: Vec<&str> = l.split(' ').collect();
+        if w[0] == "OBS" && w.len() == 5 {
+            let k = (
+                w[1].to_string(),
+                w[2].to_string(),
+                w[3].to_string(),
+                w[4].parse().ok(),
+            );
+            *live.entry(k).or_insert(0) += 1;
+        } else if w[0] == "DROPPED" {
+            drops = Some(w[1].to_string());
+        }
+    }
+    assert_eq!(drops.as_deref(), Some("0"), "kernel drops during the test");
+    let want = offline();
+    assert!(
+        want.len() > 1000,
+        "offline replay yields {} distinct observations",
+        want.len()
+    );
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|(k, n)| live.get(*k) != Some(n))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = live
+        .iter()
+        .filter(|(k, _)| !want.contains_key(*k))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
+}
+
+/// Runs inside namespace a (started by the test above): capture until stdin closes.
+#[test]
+#[ignore = "helper process for live_capture_sees_what_the_offline_replay_sees"]
+fn live_child() {
+    let iface = std::env::var("CORDON_LIVE_IFACE").expect("CORDON_LIVE_IFACE");
+    let (tx, rx) = mpsc::sync_channel::<cordon::model::Observation<'static>>(4096);
+    let cap = LiveCapture::start(
+        &LiveSettings {
+            interface: iface,
+            bpf: Some("ip".into()),
+            snaplen: 262_144,
+            promiscuous: true,
+            buffer_size: Some(8 << 20),
+            immediate: true,
+        },
+        FlowSettings::default(),
+        move |o| {
+            let _ = tx.send(o.clone());
+        },
+    )
+    .unwrap();
+    let printer = std::thread::spawn(move || {
+        let mut out = std::io::stdout().lock();
+        for o in rx {
+            writeln!(out, "{}", line(&key(&o))).unwrap();
+        }
+    });
+    // On its own line: the harness prints "test live_child ... " first.
+    println!("\nREADY");
+    std::io::stdout().flush().unwrap();
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    let dropped = cap.counters().dropped.load(Ordering::Relaxed);
+    cap.stop().unwrap();
+    printer.join().unwrap();
+    println!("DROPPED {dropped}");
+}
