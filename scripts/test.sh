@@ -21,7 +21,8 @@ step() {
   t0=$(date +%s)
   if ! "$@"; then
     echo
-    echo "FAILED: $name (command: $*) after $(( $(date +%s) - t0 ))s" >&2
+    echo "FAILED: $name (command: $*) after $(( $(date +%s) - t0 ))s;" \
+      "total $(( $(date +%s) - start ))s" >&2
     exit 1
   fi
   echo "--- $name ok ($(( $(date +%s) - t0 ))s)"
