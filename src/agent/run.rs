@@ -191,21 +191,37 @@ fn spawn_source(
             std::thread::spawn(move || {
                 let stdin = std::io::stdin();
                 let mut lock = stdin.lock();
-                let mut buf = Vec::with_capacity(CHUNK);
-                loop {
-                    let n = match lock.read_until(b'\n', &mut buf) {
-                        Ok(n) => n,
-                        Err(_) => 0,
+                // Whatever complete lines are available are sent at once: a pipe with a slow
+                // writer gets low latency, a fast one gets large chunks.
+                let mut partial: Vec<u8> = Vec::new();
+                while !shutdown.is_cancelled() {
+                    let avail = match lock.fill_buf() {
+                        Ok(b) => b,
+                        Err(_) => break,
                     };
-                    if (n == 0 || buf.len() >= CHUNK || lock.buffer().is_empty()) && !buf.is_empty() {
-                        let data = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK));
-                        if tx.blocking_send(Msg::Chunk { source: idx, data, offset: None }).is_err() {
-                            return;
-                        }
-                    }
-                    if n == 0 || shutdown.is_cancelled() {
+                    if avail.is_empty() {
                         break;
                     }
+                    let n = avail.len();
+                    let mut data = std::mem::take(&mut partial);
+                    data.extend_from_slice(avail);
+                    lock.consume(n);
+                    match memchr::memrchr(b'\n', &data) {
+                        Some(i) => {
+                            partial = data.split_off(i + 1);
+                            if tx.blocking_send(Msg::Chunk { source: idx, data, offset: None }).is_err() {
+                                return;
+                            }
+                        }
+                        None => partial = data,
+                    }
+                    if partial.len() > CHUNK {
+                        tracing::warn!(source = %src.name, "line longer than 1 MiB on stdin: dropped");
+                        partial.clear();
+                    }
+                }
+                if !partial.is_empty() {
+                    let _ = tx.blocking_send(Msg::Chunk { source: idx, data: partial, offset: None });
                 }
                 let _ = tx.blocking_send(Msg::Done(idx));
             });
@@ -239,7 +255,9 @@ fn spawn_source(
             });
         }
         SourceKind::Pcap => {
-            let live = crate::ingest::pcap_live::LiveSettings::from_source(&src);
+            let Some(live) = crate::ingest::pcap_live::LiveSettings::from_source(&src) else {
+                bail!("source {:?}: a live capture needs `interface`", src.name);
+            };
             let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
             let tx2 = tx.clone();
             let cap = crate::ingest::pcap_live::LiveCapture::start(&live, flow, move |o| {
@@ -251,7 +269,7 @@ fn spawn_source(
             .with_context(|| format!("source {:?}: live capture", src.name))?;
             tokio::spawn(async move {
                 shutdown.cancelled().await;
-                cap.stop();
+                let _ = cap.stop();
             });
         }
         SourceKind::Syslog => {}

@@ -1,6 +1,7 @@
 //! Fires deadlines: sleeps until the earliest one in the store (at most a second, so changes
 //! from other processes are seen), then hands every due incident a `Tick`.
 use super::run::Core;
+use crate::store::Store;
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
