@@ -2,5 +2,9 @@
 //! protected and allow-listed assets. Pure lookups built from config.
 
 mod campus;
+pub mod correlate;
+mod owners;
 
 pub use campus::Campus;
+pub use correlate::Correlator;
+pub use owners::Inventory;

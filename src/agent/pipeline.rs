@@ -1,0 +1,140 @@
+//! Lines and packets in, findings out: parse → detect → correlate. No I/O and no clock: the
+//! caller hands in bytes and gets findings; time is the data's own.
+use crate::config::{Config, SourceConfig};
+use crate::detect::ids::IdsDetector;
+use crate::detect::{DetectContext, Detector, Detectors};
+use crate::inventory::correlate::Correlator;
+use crate::inventory::{Campus, Inventory};
+use crate::model::{Category, Evidence, Finding, Observation, Subject};
+use crate::parse::{LineParser, ParseContext, Parsed};
+
+/// Counters for one pipeline (exported as metrics by the agent).
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct PipelineStats {
+    pub lines: u64,
+    pub observations: u64,
+    pub skipped: u64,
+    pub bad: u64,
+    pub evidence: u64,
+}
+
+/// How long an address blamed by IDS evidence stays suspicious for the login detector.
+const BLAME_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// Per-source view: which networks are campus for this sensor, its name.
+pub struct SourceView {
+    pub name: String,
+    pub campus: Campus,
+}
+
+impl SourceView {
+    pub fn new(cfg: &Config, src: &SourceConfig) -> Self {
+        SourceView {
+            name: src.name.clone(),
+            campus: Campus::new(src.campus.as_deref().unwrap_or(&cfg.campus.networks)),
+        }
+    }
+}
+
+pub struct Pipeline {
+    detectors: Detectors,
+    ids: IdsDetector,
+    correlator: Correlator,
+    inventory: Inventory,
+    severity: crate::config::SeverityConfig,
+    evidence: Vec<Evidence>,
+    pub stats: PipelineStats,
+    bad_samples: u64,
+}
+
+impl Pipeline {
+    pub fn new(cfg: &Config) -> Self {
+        let inventory = Inventory::new(&cfg.inventory, &cfg.campus);
+        Pipeline {
+            detectors: Detectors::new(&cfg.detect, inventory.account_pattern()),
+            ids: IdsDetector::new(&cfg.detect.ids),
+            correlator: Correlator::new(100_000),
+            inventory,
+            severity: cfg.severity.clone(),
+            evidence: Vec::new(),
+            stats: PipelineStats::default(),
+            bad_samples: 0,
+        }
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// Feed one observation through every detector.
+    pub fn observe(&mut self, obs: &Observation<'_>, src: &SourceView) {
+        self.stats.observations += 1;
+        let ctx = DetectContext {
+            campus: &src.campus,
+            allow: self.inventory.allow(),
+            sensor: &src.name,
+        };
+        let before = self.evidence.len();
+        self.ids.observe(obs, &ctx, &mut self.evidence);
+        for ev in &self.evidence[before..] {
+            if let (Subject::Host(ip), Category::One) = (&ev.subject, ev.kind.category()) {
+                self.detectors
+                    .note_blamed(*ip, ev.last_seen.saturating_add(BLAME_TTL).unwrap_or(ev.last_seen));
+            }
+        }
+        self.detectors.observe(obs, &ctx, &mut self.evidence);
+    }
+
+    /// Parse a block of complete lines and feed what parses. Bad lines are counted and a
+    /// sample is logged; they never stop the source.
+    pub fn lines(
+        &mut self,
+        parser: &mut dyn LineParser,
+        pctx: &ParseContext,
+        data: &[u8],
+        src: &SourceView,
+    ) {
+        for raw in data.split(|&b| b == b'\n') {
+            if raw.is_empty() {
+                continue;
+            }
+            self.stats.lines += 1;
+            let line = match std::str::from_utf8(raw) {
+                Ok(s) => s,
+                Err(_) => {
+                    self.bad(src, "not UTF-8", &String::from_utf8_lossy(raw));
+                    continue;
+                }
+            };
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            match parser.parse(line, pctx) {
+                Parsed::Obs(obs) => self.observe(&obs, src),
+                Parsed::Skip => self.stats.skipped += 1,
+                Parsed::Bad(why) => self.bad(src, why, line),
+            }
+        }
+    }
+
+    fn bad(&mut self, src: &SourceView, why: &str, line: &str) {
+        self.stats.bad += 1;
+        self.bad_samples += 1;
+        // The first few, then one in a thousand: a flood of garbage must not flood the log.
+        if self.bad_samples <= 5 || self.bad_samples % 1000 == 0 {
+            let sample: String = line.chars().take(200).collect();
+            tracing::warn!(source = %src.name, reason = why, bad_lines = self.bad_samples, sample = %sample, "skipped a line that did not parse");
+        }
+    }
+
+    /// Findings for the evidence gathered since the last call.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        let evs = std::mem::take(&mut self.evidence);
+        self.stats.evidence += evs.len() as u64;
+        evs.into_iter()
+            .map(|ev| self.correlator.finding(ev, &self.inventory, &self.severity))
+            .collect()
+    }
+
+    pub fn detect_stats(&self) -> crate::detect::DetectStats {
+        self.detectors.stats()
+    }
+}
