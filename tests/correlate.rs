@@ -218,7 +218,10 @@ fn account_owners_explicit_then_domain() {
     let campus: CampusConfig = toml::from_str(r#"networks = ["10.0.0.0/8"]"#).unwrap();
     let bare = Inventory::new(&cfg, &campus);
     assert_eq!(bare.account(&name("mkim")), (None, false));
-    assert_eq!(bare.account(&name("jdoe")).1, false);
+    assert_eq!(
+        bare.account(&name("jdoe")),
+        (owner("Jane Doe", "jane.doe@campus.example.edu"), false)
+    );
 }
 
 #[test]
