@@ -404,3 +404,121 @@ fn hostile_signature_text_is_only_truncated_evidence_text() {
     assert!(ev.raw[0].ends_with("…[truncated]"));
     assert!(line.starts_with(ev.raw[0].trim_end_matches(" …[truncated]")));
 }
+
+/// The bundled demo: `captures/eve-demo.json` read with `config/cordon.toml` yields exactly
+/// the five findings the demo is meant to show (captures/README.md, "eve-demo.json").
+#[test]
+fn demo_capture_produces_the_documented_findings() {
+    use cordon::inventory::{Correlator, Inventory};
+    use cordon::model::{Category, Severity};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let cfg = cordon::config::load(std::path::Path::new(&format!("{root}/config/cordon.toml")))
+        .expect("demo config");
+    let text = std::fs::read_to_string(format!("{root}/captures/eve-demo.json")).unwrap();
+    let inv = Inventory::new(&cfg.inventory, &cfg.campus);
+    let mut det = IdsDetector::new(&cfg.detect.ids);
+    let ctx = DetectContext {
+        campus: inv.campus(),
+        allow: inv.allow(),
+        sensor: "suricata-demo",
+    };
+    let pctx = ParseContext::new(TimeZone::UTC, "2026-11-23T15:00:00Z".parse().unwrap());
+    let mut parser = parser_for(Format::SuricataEve);
+    let mut evidence = Vec::new();
+    let mut lines = 0;
+    for line in text.lines() {
+        lines += 1;
+        assert!(
+            !matches!(parser.parse(line, &pctx), cordon::parse::Parsed::Bad(_)),
+            "{line}"
+        );
+        if let Some(obs) = parser.parse(line, &pctx).obs() {
+            det.observe(&obs, &ctx, &mut evidence);
+        }
+    }
+    assert!((18..=25).contains(&lines), "{lines} lines");
+    let mut corr = Correlator::new(1000);
+    let findings: Vec<_> = evidence
+        .into_iter()
+        .map(|ev| corr.finding(ev, &inv, &cfg.severity))
+        .collect();
+    let summary: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.evidence.subject.ip().unwrap().to_string(),
+                f.evidence.kind,
+                f.category,
+                f.owner.as_ref().map(|o| o.email.clone()),
+                f.host.protected,
+            )
+        })
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    use EvidenceKind::*;
+    let want = vec![
+        (
+            "10.10.4.23",
+            OutboundScan,
+            Category::One,
+            some("it@chem.campus.example.edu"),
+            false,
+        ),
+        (
+            "10.10.4.23",
+            OutboundScan,
+            Category::One,
+            some("it@chem.campus.example.edu"),
+            false,
+        ),
+        (
+            "10.10.4.23",
+            OutboundScan,
+            Category::One,
+            some("it@chem.campus.example.edu"),
+            false,
+        ),
+        ("10.99.14.201", OutboundExploit, Category::One, None, false),
+        ("10.99.14.201", OutboundExploit, Category::One, None, false),
+        (
+            "10.0.0.1",
+            OutboundScan,
+            Category::One,
+            some("netops@campus.example.edu"),
+            true,
+        ),
+        (
+            "10.30.12.77",
+            TrojanC2,
+            Category::Two,
+            some("resnet@campus.example.edu"),
+            false,
+        ),
+        (
+            "10.30.12.77",
+            TrojanC2,
+            Category::Two,
+            some("resnet@campus.example.edu"),
+            false,
+        ),
+        (
+            "10.10.7.31",
+            Vulnerable,
+            Category::Three,
+            some("it@chem.campus.example.edu"),
+            false,
+        ),
+    ];
+    let want: Vec<_> = want
+        .into_iter()
+        .map(|(a, k, c, o, p)| (a.to_string(), k, c, o, p))
+        .collect();
+    assert_eq!(summary, want);
+    assert_eq!(
+        findings[5].host.hostname.as_deref(),
+        Some("edge-rtr-1.campus.example.edu")
+    );
+    assert_eq!(findings[3].host.network.as_deref(), Some("Guest wireless"));
+    assert_eq!(findings[6].severity, Severity::Low);
+    assert_eq!(findings[0].severity, Severity::Medium);
+}
