@@ -332,3 +332,29 @@ fn spread_tracker_is_bounded_and_counts_evictions() {
     assert_eq!(c.tracked(), 50);
     assert_eq!(c.evictions(), 450);
 }
+
+#[test]
+fn full_tracker_evicts_the_oldest_subject_first() {
+    let inv = inventory();
+    let sev = SeverityConfig::default();
+    let mut c = Correlator::new(3);
+    let mut feed = |addr: &str, h: i64| {
+        c.finding(
+            host_ev(EvidenceKind::TrojanC2, addr, h, Some(1)),
+            &inv,
+            &sev,
+        )
+        .spread
+    };
+    assert_eq!(feed("10.30.0.1", 0), 1);
+    assert_eq!(feed("10.30.0.2", 2), 2);
+    assert_eq!(feed("10.30.0.3", 1), 3);
+    // Full: the newcomer pushes out 10.30.0.1 (oldest data time), not .2 or .3.
+    assert_eq!(feed("10.30.0.4", 3), 3);
+    // .1 comes back as new (evicting .3, now the oldest); .2 is still there (no growth).
+    assert_eq!(feed("10.30.0.1", 4), 3);
+    assert_eq!(feed("10.30.0.2", 5), 3);
+    drop(feed);
+    assert_eq!(c.evictions(), 2);
+    assert_eq!(c.tracked(), 3);
+}
