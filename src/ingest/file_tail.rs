@@ -822,7 +822,7 @@ mod tests {
             .chain(b"\nok\ntail".iter().copied())
             .collect::<Vec<u8>>();
         let lc = LineChunks::new(&input[..], 10).with_max(4);
-        let all: Vec<u8> = lc.map(|r| r.unwrap()).flatten().collect();
+        let all: Vec<u8> = lc.flat_map(|r| r.unwrap()).collect();
         assert_eq!(all, b"short\nok\ntail\n");
     }
 }
