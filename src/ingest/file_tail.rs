@@ -325,6 +325,8 @@ impl Tailer {
             let matched = seen.contains(&t.dev_ino);
             if !t.orphaned && !matched {
                 t.orphaned = true;
+                // The grace runs from now: the writer may still append before it reopens.
+                t.last_growth = Instant::now();
                 self.stats.rotations += 1;
                 tracing::info!(path = %t.path, "file rotated away or deleted; draining it");
             } else if t.orphaned && matched {
@@ -372,7 +374,8 @@ impl Tailer {
                     break;
                 }
                 Ok(None) => {
-                    if finishing {
+                    // A `.gz` is read once, even when following.
+                    if finishing || matches!(t.reader, Reader::Gz(_)) {
                         t.done = true;
                     }
                 }
