@@ -8,7 +8,6 @@ use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -16,7 +15,9 @@ enum Op {
     Write(usize),
     Poll(usize),
     Drain,
-    Rotate,
+    /// Rename the file away; the writer keeps writing to the old inode until `Reopen`.
+    Rename,
+    Reopen,
     CopyTruncate,
 }
 
@@ -25,7 +26,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (1usize..15).prop_map(Op::Write),
         3 => (1usize..400).prop_map(Op::Poll),
         1 => Just(Op::Drain),
-        1 => Just(Op::Rotate),
+        1 => Just(Op::Rename),
+        1 => Just(Op::Reopen),
         1 => Just(Op::CopyTruncate),
     ]
 }
@@ -77,7 +79,10 @@ fn run(ops: Vec<Op>) {
     let p = dir.path().join("app.log");
     fs::write(&p, "").unwrap();
     let mut t = Tailer::new("s", p.to_str().unwrap(), true, vec![]).unwrap();
-    t.set_rotate_grace(Duration::ZERO);
+    // Rotated files stay watched for the whole run; set to zero at the end to drop them.
+    t.set_rotate_grace(Duration::from_secs(3600));
+    let mut writer = OpenOptions::new().append(true).open(&p).unwrap();
+    let mut renamed = false;
     let mut r = Run {
         t,
         got: Vec::new(),
@@ -89,11 +94,12 @@ fn run(ops: Vec<Op>) {
     for op in ops {
         match op {
             Op::Write(k) => {
-                let mut f = OpenOptions::new().append(true).open(&p).unwrap();
                 for _ in 0..k {
                     let l = line(next) + "\n";
-                    f.write_all(l.as_bytes()).unwrap();
-                    if let Some((_, since, ids)) = r.pending.as_mut() {
+                    writer.write_all(l.as_bytes()).unwrap();
+                    if let Some((_, since, ids)) = r.pending.as_mut()
+                        && !renamed
+                    {
                         *since += l.len() as u64;
                         ids.push(next);
                     }
@@ -104,12 +110,23 @@ fn run(ops: Vec<Op>) {
                 r.poll(max);
             }
             Op::Drain => r.drain(),
-            Op::Rotate => {
+            Op::Rename if !renamed => {
+                // A path-only pattern must have seen the current file before it moves again.
                 r.drain();
                 rotations += 1;
                 fs::rename(&p, dir.path().join(format!("app.log.{rotations}"))).unwrap();
-                fs::write(&p, "").unwrap();
+                renamed = true;
             }
+            Op::Reopen if renamed => {
+                writer = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&p)
+                    .unwrap();
+                renamed = false;
+            }
+            Op::Rename | Op::Reopen => {}
+            Op::CopyTruncate if renamed => {}
             Op::CopyTruncate => {
                 r.drain();
                 let old = fs::metadata(&p).unwrap().len();
@@ -125,7 +142,14 @@ fn run(ops: Vec<Op>) {
         }
     }
     r.drain();
+    r.t.set_rotate_grace(Duration::ZERO);
     r.drain();
+    r.drain();
+    assert_eq!(
+        r.t.stats().files,
+        u64::from(!renamed),
+        "rotated files dropped"
+    );
     let mut count: HashMap<usize, usize> = HashMap::new();
     let mut fragments = 0;
     for l in &r.got {
@@ -152,7 +176,7 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
     #[test]
     fn tailer_matches_model(ops in proptest::collection::vec(op(), 1..60)) {
         run(ops);
@@ -161,11 +185,14 @@ proptest! {
 
 #[test]
 fn model_smoke() {
-    let _ = Path::new(".");
     run(vec![
         Op::Write(5),
         Op::Poll(10),
-        Op::Rotate,
+        Op::Rename,
+        Op::Drain,
+        Op::Write(3),
+        Op::Poll(10),
+        Op::Reopen,
         Op::Write(3),
         Op::CopyTruncate,
         Op::Write(2),
