@@ -48,7 +48,7 @@ pub const FINGERPRINT_BYTES: u64 = 256;
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
 /// Scratch read size for streams and for skipping long lines.
 const READ_BLOCK: usize = 64 * 1024;
-/// Cap on remembered ignored `.gz` identities (cleared when full).
+/// Cap on remembered ignored identities (late `.gz`, unopenable files); cleared when full.
 const IGNORED_CAP: usize = 4096;
 
 /// Errors from the tailer.
@@ -337,8 +337,13 @@ impl Tailer {
             let known = self.files.iter().any(|t| t.dev_ino == f.dev_ino)
                 || self.ignored.contains(&f.dev_ino);
             if !known && let Err(e) = self.open(&f, &[], false) {
-                tracing::warn!(path = %f.path.display(), error = %e, "cannot open log file");
+                // Logged once: the file is not retried until restart (or the cap clears it).
+                tracing::warn!(path = %f.path.display(), error = %e, "cannot open log file; ignoring it");
                 self.stats.errors += 1;
+                if self.ignored.len() >= IGNORED_CAP {
+                    self.ignored.clear();
+                }
+                self.ignored.insert(f.dev_ino);
             }
         }
         Ok(())
@@ -485,16 +490,23 @@ fn read_tracked(
             t.offset = lc.consumed;
             Ok(r)
         }
-        Reader::Plain(f) => read_plain(
-            f,
-            &mut t.offset,
-            &mut t.skipping,
-            &mut t.fp,
-            max,
-            cap,
-            finishing,
-            st,
-        ),
+        Reader::Plain(f) => {
+            let before = st.truncations;
+            let r = read_plain(
+                f,
+                &mut t.offset,
+                &mut t.skipping,
+                &mut t.fp,
+                max,
+                cap,
+                finishing,
+                st,
+            );
+            if st.truncations != before {
+                tracing::info!(path = %t.path, "file truncated (copytruncate?); reading from 0");
+            }
+            r
+        }
     }
 }
 
@@ -518,7 +530,6 @@ fn read_plain(
             *offset = 0;
             *skipping = false;
             *fp = None;
-            tracing::info!("file truncated; reading from 0");
         }
         let avail = len - *offset;
         if avail == 0 {
@@ -595,7 +606,7 @@ pub struct LineChunks<R> {
 }
 
 impl<R: Read> LineChunks<R> {
-    /// Chunks of about `DEFAULT` size; call [`LineChunks::with_max`] to change.
+    /// Chunks of about 64 KiB; [`LineChunks::with_max`] changes that. Lines over `cap` are skipped.
     pub fn new(r: R, cap: usize) -> Self {
         LineChunks {
             r,
