@@ -46,6 +46,8 @@ pub const DEFAULT_ROTATE_GRACE: Duration = Duration::from_secs(1);
 pub const FINGERPRINT_BYTES: u64 = 256;
 /// Rescan the directory at least this often even while files are busy.
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// Largest chunk `poll` builds, whatever the caller asks (bounds the read buffer).
+pub const MAX_CHUNK: usize = 16 << 20;
 /// Scratch read size for streams and for skipping long lines.
 const READ_BLOCK: usize = 64 * 1024;
 /// Cap on remembered ignored identities (late `.gz`, unopenable files); cleared when full.
@@ -198,6 +200,7 @@ impl Tailer {
     /// Read up to `max_bytes` of complete lines from one file (more only when a single line is
     /// longer). `None` when nothing new. Rotated-away files are drained before any other.
     pub fn poll(&mut self, max_bytes: usize) -> Result<Option<Chunk>, TailError> {
+        let max_bytes = max_bytes.clamp(1, MAX_CHUNK);
         if self.follow && self.last_refresh.elapsed() >= REFRESH_EVERY {
             self.refresh()?;
         }
@@ -483,7 +486,7 @@ fn read_tracked(
 ) -> io::Result<Option<Vec<u8>>> {
     match &mut t.reader {
         Reader::Gz(lc) => {
-            lc.max = max;
+            lc.max = max.clamp(1, MAX_CHUNK);
             let before = lc.long_lines;
             let r = lc.read_chunk()?;
             st.long_lines += lc.long_lines - before;
@@ -622,7 +625,7 @@ impl<R: Read> LineChunks<R> {
     }
 
     pub fn with_max(mut self, max: usize) -> Self {
-        self.max = max.max(1);
+        self.max = max.clamp(1, MAX_CHUNK);
         self
     }
 
