@@ -63,7 +63,9 @@ impl Drop for Agent {
 }
 
 fn unsafe_sigterm(pid: u32) {
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
 }
 
 struct Setup {
@@ -222,7 +224,9 @@ fn incidents_json(s: &Setup) -> Vec<serde_json::Value> {
 }
 
 fn answer_link(mail: &str) -> String {
-    let start = mail.find("http://127.0.0.1:").expect("answer link in the notice");
+    let start = mail
+        .find("http://127.0.0.1:")
+        .expect("answer link in the notice");
     mail[start..]
         .split(|c: char| c.is_whitespace() || c == '>' || c == '"')
         .next()
@@ -273,7 +277,10 @@ fn alert_becomes_notice_then_exactly_one_quarantine() {
             "no time zone in notice:\n{body}"
         );
         assert!(body.to_lowercase().contains("tcp"), "no protocol:\n{body}");
-        assert!(hook.requests().is_empty(), "hook called before the deadline");
+        assert!(
+            hook.requests().is_empty(),
+            "hook called before the deadline"
+        );
         let calls = hook.wait_for(1, Duration::from_secs(20)).await;
         assert_eq!(calls.len(), 1, "quarantine_host not called");
         let c = &calls[0];
@@ -349,10 +356,19 @@ fn crash_between_notice_and_deadline_still_enforces_once() {
         let keys: std::collections::BTreeSet<String> = smtp
             .messages()
             .iter()
-            .filter_map(|m| m.data.lines().find(|l| l.starts_with("X-Cordon-Key:")).map(str::to_string))
+            .filter_map(|m| {
+                m.data
+                    .lines()
+                    .find(|l| l.starts_with("X-Cordon-Key:"))
+                    .map(str::to_string)
+            })
             .filter(|k| k.contains("notify-first"))
             .collect();
-        assert_eq!(keys.len(), 1, "different first notices after restart: {keys:?}");
+        assert_eq!(
+            keys.len(),
+            1,
+            "different first notices after restart: {keys:?}"
+        );
     });
 }
 
@@ -372,9 +388,16 @@ fn hook_down_at_deadline_gets_call_when_back() {
         let hook = down.up().await;
         let calls = hook.wait_for(1, Duration::from_secs(20)).await;
         if calls.is_empty() {
-            eprintln!("{}", std::fs::read_to_string(s.config.with_extension("log")).unwrap_or_default());
+            eprintln!(
+                "{}",
+                std::fs::read_to_string(s.config.with_extension("log")).unwrap_or_default()
+            );
         }
-        assert_eq!(calls.len(), 1, "call never arrived after the hook came back");
+        assert_eq!(
+            calls.len(),
+            1,
+            "call never arrived after the hook came back"
+        );
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(hook.requests().len(), 1);
     });
@@ -441,10 +464,7 @@ argv = ["{s}", "{o}", "release", "{{ip}}"]
             "A".repeat(20_000)
         );
         // A non-canonical address first: must not parse into anything enforceable.
-        append(
-            &s.eve,
-            &alert("010.001.002.003; reboot", PEER, &evil_sig),
-        );
+        append(&s.eve, &alert("010.001.002.003; reboot", PEER, &evil_sig));
         append(&s.eve, &alert(HOST, PEER, &evil_sig));
         let deadline = Instant::now() + Duration::from_secs(25);
         while !out.exists() && Instant::now() < deadline {
@@ -455,11 +475,15 @@ argv = ["{s}", "{o}", "release", "{{ip}}"]
         assert_eq!(args.len(), 5, "{args:?}");
         assert_eq!(args[1], HOST);
         assert_eq!(args[2], "00:16:3e:aa:bb:cc");
-        assert!(args[3].starts_with("CRD-") && args[3].len() == 15, "{args:?}");
+        assert!(
+            args[3].starts_with("CRD-") && args[3].len() == 15,
+            "{args:?}"
+        );
         assert!(args[4].starts_with(args[3]), "{args:?}");
         for a in &args[1..] {
             assert!(
-                a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-:./_".contains(&b)),
+                a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-:./_".contains(&b)),
                 "non-canonical argument {a:?}"
             );
         }
