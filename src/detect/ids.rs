@@ -92,9 +92,12 @@ impl IdsDetector {
         if !self.default_rules {
             return None;
         }
-        prefix_default(&sig.text)
-            .or_else(|| sig.class.as_deref().and_then(classtype_default))
-            .map(|k| (k, SubjectSide::Auto))
+        let kind = match prefix_default(&sig.text) {
+            Family::Maps(k) => k,
+            Family::Informational => return None,
+            Family::Other => classtype_default(sig.class.as_deref()?)?,
+        };
+        Some((kind, SubjectSide::Auto))
     }
 }
 
@@ -202,25 +205,45 @@ fn resolve(
     (campus(subject) && !ctx.allow.contains(subject)).then_some((ev_kind, subject, peer))
 }
 
-/// Built-in meaning of the Emerging Threats signature families (the word after `ET`/`ETPRO`).
-fn prefix_default(text: &str) -> Option<IdsKind> {
+/// What the Emerging Threats family word (after `ET`/`ETPRO`) says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// The family alone decides.
+    Maps(IdsKind),
+    /// Policy/informational/hunting families: their classtypes (often `attempted-recon`)
+    /// describe the traffic, not a compromise, so they never fall back to the class table.
+    Informational,
+    /// Not an ET signature, or a family that says nothing: the classtype decides.
+    Other,
+}
+
+/// Built-in meaning of the Emerging Threats signature families.
+fn prefix_default(text: &str) -> Family {
     let mut words = text.split_ascii_whitespace();
-    let vendor = words.next()?;
+    let (Some(vendor), Some(family)) = (words.next(), words.next()) else {
+        return Family::Other;
+    };
     if !(vendor.eq_ignore_ascii_case("ET") || vendor.eq_ignore_ascii_case("ETPRO")) {
-        return None;
+        return Family::Other;
     }
-    let family = words.next()?;
     let is = |f: &str| family.eq_ignore_ascii_case(f);
     if is("SCAN") {
-        Some(IdsKind::Scan)
+        Family::Maps(IdsKind::Scan)
     } else if is("EXPLOIT") {
-        Some(IdsKind::Exploit)
+        Family::Maps(IdsKind::Exploit)
     } else if is("TROJAN") || is("MALWARE") || is("CNC") {
-        Some(IdsKind::TrojanC2)
+        Family::Maps(IdsKind::TrojanC2)
     } else if is("POLICY") && (contains_ci(text, "vulnerable") || contains_ci(text, "outdated")) {
-        Some(IdsKind::Vulnerable)
+        Family::Maps(IdsKind::Vulnerable)
+    } else if [
+        "POLICY", "INFO", "HUNTING", "GAMES", "CHAT", "P2P", "TOR", "DNS",
+    ]
+    .iter()
+    .any(|f| is(f))
+    {
+        Family::Informational
     } else {
-        None
+        Family::Other
     }
 }
 
@@ -361,14 +384,21 @@ mod tests {
 
     #[test]
     fn defaults_by_prefix_and_class() {
-        assert_eq!(prefix_default("ET SCAN Nmap"), Some(IdsKind::Scan));
-        assert_eq!(prefix_default("ETPRO MALWARE x"), Some(IdsKind::TrojanC2));
+        assert_eq!(prefix_default("ET SCAN Nmap"), Family::Maps(IdsKind::Scan));
+        assert_eq!(
+            prefix_default("ETPRO MALWARE x"),
+            Family::Maps(IdsKind::TrojanC2)
+        );
         assert_eq!(
             prefix_default("ET POLICY Outdated Flash Version M1"),
-            Some(IdsKind::Vulnerable)
+            Family::Maps(IdsKind::Vulnerable)
         );
-        assert_eq!(prefix_default("ET POLICY curl User-Agent"), None);
-        assert_eq!(prefix_default("GPL SCAN x"), None);
+        assert_eq!(
+            prefix_default("ET POLICY curl User-Agent"),
+            Family::Informational
+        );
+        assert_eq!(prefix_default("GPL SCAN x"), Family::Other);
+        assert_eq!(prefix_default("ET"), Family::Other);
         assert_eq!(
             classtype_default("trojan-activity"),
             Some(IdsKind::TrojanC2)

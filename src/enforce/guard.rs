@@ -7,13 +7,21 @@
 use crate::model::{EnforceAction, HoldReason};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub struct Guard {
     limiter: DefaultDirectRateLimiter,
     breaker: AtomicBool,
     trips: AtomicU64,
+    /// Keys already admitted: a retry of the same call (hook down, timeout) is the same
+    /// enforcement and must not use up the rate budget or trip the breaker. Bounded.
+    admitted: Mutex<(HashSet<String>, VecDeque<String>)>,
 }
+
+/// Most admitted keys remembered for retries.
+const ADMITTED_CAP: usize = 4096;
 
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,6 +41,7 @@ impl Guard {
             limiter: RateLimiter::direct(Quota::per_minute(rate).allow_burst(burst)),
             breaker: AtomicBool::new(false),
             trips: AtomicU64::new(0),
+            admitted: Mutex::new((HashSet::new(), VecDeque::new())),
         })
     }
 
@@ -42,6 +51,7 @@ impl Guard {
     pub fn admit(
         &self,
         action: EnforceAction,
+        key: &str,
         protected: bool,
         approved: bool,
     ) -> Result<(), HoldReason> {
@@ -52,6 +62,10 @@ impl Guard {
             return Err(HoldReason::ProtectedAsset);
         }
         if approved {
+            return Ok(());
+        }
+        let mut admitted = self.admitted.lock().unwrap_or_else(|p| p.into_inner());
+        if admitted.0.contains(key) {
             return Ok(());
         }
         if self.breaker_open() {
@@ -67,6 +81,13 @@ impl Guard {
             }
             return Err(HoldReason::CircuitOpen);
         }
+        if admitted.1.len() >= ADMITTED_CAP {
+            if let Some(old) = admitted.1.pop_front() {
+                admitted.0.remove(&old);
+            }
+        }
+        admitted.0.insert(key.to_string());
+        admitted.1.push_back(key.to_string());
         Ok(())
     }
 
@@ -89,6 +110,23 @@ impl Guard {
 
 #[cfg(test)]
 mod tests {
+    fn k() -> String {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        format!("CRD-2026-000001/{}/hook-quarantine_host", N.fetch_add(1, Ordering::Relaxed))
+    }
+
+    #[test]
+    fn retries_of_an_admitted_key_do_not_use_the_budget() {
+        use EnforceAction::QuarantineHost;
+        let g = Guard::new(1, 1).unwrap();
+        let key = k();
+        for _ in 0..20 {
+            assert_eq!(g.admit(QuarantineHost, &key, false, false), Ok(()));
+        }
+        assert!(!g.breaker_open());
+        assert_eq!(g.admit(QuarantineHost, &k(), false, false), Err(HoldReason::CircuitOpen));
+    }
+
     use super::*;
     use EnforceAction::*;
 
@@ -102,16 +140,16 @@ mod tests {
     fn protected_held_unless_approved() {
         let g = Guard::new(100, 100).unwrap();
         assert_eq!(
-            g.admit(QuarantineHost, true, false),
+            g.admit(QuarantineHost, &k(), true, false),
             Err(HoldReason::ProtectedAsset)
         );
         assert_eq!(
-            g.admit(LockAccount, true, false),
+            g.admit(LockAccount, &k(), true, false),
             Err(HoldReason::ProtectedAsset)
         );
-        assert_eq!(g.admit(QuarantineHost, true, true), Ok(()));
-        assert_eq!(g.admit(ReleaseHost, true, false), Ok(()));
-        assert_eq!(g.admit(UnlockAccount, true, false), Ok(()));
+        assert_eq!(g.admit(QuarantineHost, &k(), true, true), Ok(()));
+        assert_eq!(g.admit(ReleaseHost, &k(), true, false), Ok(()));
+        assert_eq!(g.admit(UnlockAccount, &k(), true, false), Ok(()));
     }
 
     #[test]
@@ -119,29 +157,29 @@ mod tests {
         // 1 per minute: nothing replenishes during the test.
         let g = Guard::new(1, 3).unwrap();
         for _ in 0..3 {
-            assert_eq!(g.admit(QuarantineHost, false, false), Ok(()));
+            assert_eq!(g.admit(QuarantineHost, &k(), false, false), Ok(()));
         }
         assert!(!g.breaker_open());
         assert_eq!(
-            g.admit(LockAccount, false, false),
+            g.admit(LockAccount, &k(), false, false),
             Err(HoldReason::CircuitOpen)
         );
         assert!(g.breaker_open());
         assert_eq!(g.trips(), 1);
         // Everything automatic is held now, releases are not, approved bypasses.
         assert_eq!(
-            g.admit(QuarantineHost, false, false),
+            g.admit(QuarantineHost, &k(), false, false),
             Err(HoldReason::CircuitOpen)
         );
-        assert_eq!(g.admit(ReleaseHost, false, false), Ok(()));
-        assert_eq!(g.admit(UnlockAccount, false, false), Ok(()));
-        assert_eq!(g.admit(QuarantineHost, false, true), Ok(()));
+        assert_eq!(g.admit(ReleaseHost, &k(), false, false), Ok(()));
+        assert_eq!(g.admit(UnlockAccount, &k(), false, false), Ok(()));
+        assert_eq!(g.admit(QuarantineHost, &k(), false, true), Ok(()));
         assert!(g.breaker_open());
         g.reset_breaker();
         assert!(!g.breaker_open());
         // The limiter is still empty: the next automatic one trips the breaker again.
         assert_eq!(
-            g.admit(QuarantineHost, false, false),
+            g.admit(QuarantineHost, &k(), false, false),
             Err(HoldReason::CircuitOpen)
         );
         assert_eq!(g.trips(), 2);
@@ -151,10 +189,10 @@ mod tests {
     fn releases_never_consume_the_budget() {
         let g = Guard::new(1, 1).unwrap();
         for _ in 0..10 {
-            assert_eq!(g.admit(ReleaseHost, false, false), Ok(()));
-            assert_eq!(g.admit(QuarantineHost, false, true), Ok(()));
+            assert_eq!(g.admit(ReleaseHost, &k(), false, false), Ok(()));
+            assert_eq!(g.admit(QuarantineHost, &k(), false, true), Ok(()));
         }
-        assert_eq!(g.admit(QuarantineHost, false, false), Ok(()));
+        assert_eq!(g.admit(QuarantineHost, &k(), false, false), Ok(()));
         assert!(!g.breaker_open());
     }
 }

@@ -301,7 +301,7 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) = self.guard.admit(action, protected, approved) {
+                if let Err(reason) = self.guard.admit(action, values.key.as_str(), protected, approved) {
                     return Outcome::Held(reason);
                 }
                 if self.dry_run {
@@ -320,7 +320,7 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) = self.guard.admit(action, protected, approved) {
+                if let Err(reason) = self.guard.admit(action, values.key.as_str(), protected, approved) {
                     return Outcome::Held(reason);
                 }
                 if self.dry_run {
@@ -499,6 +499,13 @@ mod tests {
     async fn guards_in_execute() {
         let e = Enforcer::new(&cfg(HOOKS)).unwrap();
         let q = host_values(EnforceAction::QuarantineHost);
+        // Each automatic call is a distinct enforcement (its own key); a retry of one key
+        // would not use up the budget.
+        let qn = |n: u32| {
+            let mut v = host_values(EnforceAction::QuarantineHost);
+            v.key = IdempotencyKey::parse(&format!("CRD-2026-000001/{n}/quarantine_host")).unwrap();
+            v
+        };
         let r = host_values(EnforceAction::ReleaseHost);
         assert_eq!(
             e.execute(&q, true, false).await,
@@ -510,21 +517,21 @@ mod tests {
         ));
         // burst = 2: two automatic ones pass, the third opens the breaker.
         assert!(matches!(
-            e.execute(&q, false, false).await,
+            e.execute(&qn(11), false, false).await,
             Outcome::DryRun { .. }
         ));
         assert!(matches!(
-            e.execute(&q, false, false).await,
+            e.execute(&qn(12), false, false).await,
             Outcome::DryRun { .. }
         ));
         assert!(!e.breaker_open());
         assert_eq!(
-            e.execute(&q, false, false).await,
+            e.execute(&qn(13), false, false).await,
             Outcome::Held(HoldReason::CircuitOpen)
         );
         assert!(e.breaker_open());
         assert_eq!(
-            e.execute(&q, false, false).await,
+            e.execute(&qn(14), false, false).await,
             Outcome::Held(HoldReason::CircuitOpen)
         );
         assert!(matches!(

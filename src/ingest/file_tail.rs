@@ -46,9 +46,11 @@ pub const DEFAULT_ROTATE_GRACE: Duration = Duration::from_secs(1);
 pub const FINGERPRINT_BYTES: u64 = 256;
 /// Rescan the directory at least this often even while files are busy.
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// Largest chunk `poll` builds, whatever the caller asks (bounds the read buffer).
+pub const MAX_CHUNK: usize = 16 << 20;
 /// Scratch read size for streams and for skipping long lines.
 const READ_BLOCK: usize = 64 * 1024;
-/// Cap on remembered ignored `.gz` identities (cleared when full).
+/// Cap on remembered ignored identities (late `.gz`, unopenable files); cleared when full.
 const IGNORED_CAP: usize = 4096;
 
 /// Errors from the tailer.
@@ -198,6 +200,7 @@ impl Tailer {
     /// Read up to `max_bytes` of complete lines from one file (more only when a single line is
     /// longer). `None` when nothing new. Rotated-away files are drained before any other.
     pub fn poll(&mut self, max_bytes: usize) -> Result<Option<Chunk>, TailError> {
+        let max_bytes = max_bytes.clamp(1, MAX_CHUNK);
         if self.follow && self.last_refresh.elapsed() >= REFRESH_EVERY {
             self.refresh()?;
         }
@@ -325,6 +328,8 @@ impl Tailer {
             let matched = seen.contains(&t.dev_ino);
             if !t.orphaned && !matched {
                 t.orphaned = true;
+                // The grace runs from now: the writer may still append before it reopens.
+                t.last_growth = Instant::now();
                 self.stats.rotations += 1;
                 tracing::info!(path = %t.path, "file rotated away or deleted; draining it");
             } else if t.orphaned && matched {
@@ -335,8 +340,13 @@ impl Tailer {
             let known = self.files.iter().any(|t| t.dev_ino == f.dev_ino)
                 || self.ignored.contains(&f.dev_ino);
             if !known && let Err(e) = self.open(&f, &[], false) {
-                tracing::warn!(path = %f.path.display(), error = %e, "cannot open log file");
+                // Logged once: the file is not retried until restart (or the cap clears it).
+                tracing::warn!(path = %f.path.display(), error = %e, "cannot open log file; ignoring it");
                 self.stats.errors += 1;
+                if self.ignored.len() >= IGNORED_CAP {
+                    self.ignored.clear();
+                }
+                self.ignored.insert(f.dev_ino);
             }
         }
         Ok(())
@@ -372,7 +382,8 @@ impl Tailer {
                     break;
                 }
                 Ok(None) => {
-                    if finishing {
+                    // A `.gz` is read once, even when following.
+                    if finishing || matches!(t.reader, Reader::Gz(_)) {
                         t.done = true;
                     }
                 }
@@ -475,23 +486,30 @@ fn read_tracked(
 ) -> io::Result<Option<Vec<u8>>> {
     match &mut t.reader {
         Reader::Gz(lc) => {
-            lc.max = max;
+            lc.max = max.clamp(1, MAX_CHUNK);
             let before = lc.long_lines;
             let r = lc.read_chunk()?;
             st.long_lines += lc.long_lines - before;
             t.offset = lc.consumed;
             Ok(r)
         }
-        Reader::Plain(f) => read_plain(
-            f,
-            &mut t.offset,
-            &mut t.skipping,
-            &mut t.fp,
-            max,
-            cap,
-            finishing,
-            st,
-        ),
+        Reader::Plain(f) => {
+            let before = st.truncations;
+            let r = read_plain(
+                f,
+                &mut t.offset,
+                &mut t.skipping,
+                &mut t.fp,
+                max,
+                cap,
+                finishing,
+                st,
+            );
+            if st.truncations != before {
+                tracing::info!(path = %t.path, "file truncated (copytruncate?); reading from 0");
+            }
+            r
+        }
     }
 }
 
@@ -515,7 +533,6 @@ fn read_plain(
             *offset = 0;
             *skipping = false;
             *fp = None;
-            tracing::info!("file truncated; reading from 0");
         }
         let avail = len - *offset;
         if avail == 0 {
@@ -592,7 +609,7 @@ pub struct LineChunks<R> {
 }
 
 impl<R: Read> LineChunks<R> {
-    /// Chunks of about `DEFAULT` size; call [`LineChunks::with_max`] to change.
+    /// Chunks of about 64 KiB; [`LineChunks::with_max`] changes that. Lines over `cap` are skipped.
     pub fn new(r: R, cap: usize) -> Self {
         LineChunks {
             r,
@@ -608,7 +625,7 @@ impl<R: Read> LineChunks<R> {
     }
 
     pub fn with_max(mut self, max: usize) -> Self {
-        self.max = max.max(1);
+        self.max = max.clamp(1, MAX_CHUNK);
         self
     }
 
@@ -822,7 +839,7 @@ mod tests {
             .chain(b"\nok\ntail".iter().copied())
             .collect::<Vec<u8>>();
         let lc = LineChunks::new(&input[..], 10).with_max(4);
-        let all: Vec<u8> = lc.map(|r| r.unwrap()).flatten().collect();
+        let all: Vec<u8> = lc.flat_map(|r| r.unwrap()).collect();
         assert_eq!(all, b"short\nok\ntail\n");
     }
 }
