@@ -72,7 +72,6 @@ struct Setup {
     dir: tempfile::TempDir,
     config: PathBuf,
     eve: PathBuf,
-    api: u16,
 }
 
 fn setup(smtp_port: u16, hook: &str, window: &str) -> Setup {
@@ -169,12 +168,7 @@ listen = "127.0.0.1:{api}"
         "ok",
         "test config must be valid"
     );
-    Setup {
-        dir,
-        config,
-        eve,
-        api,
-    }
+    Setup { dir, config, eve }
 }
 
 fn http_hooks(url_base: &str) -> String {

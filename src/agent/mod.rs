@@ -35,7 +35,10 @@ pub struct Applied {
 }
 
 fn audit_lines(step: &Step) -> Vec<AuditLine> {
-    step.audit.iter().map(|s| AuditLine::new("engine", s.clone())).collect()
+    step.audit
+        .iter()
+        .map(|s| AuditLine::new("engine", s.clone()))
+        .collect()
 }
 
 /// Run each finding through the engine (opening an incident for a new subject) and commit
@@ -179,7 +182,14 @@ pub fn fire_due(
 ) -> Result<Vec<Step>, AgentError> {
     let mut out = Vec::new();
     for inc in store.due_incidents(now)? {
-        out.push(apply_event(store, policy, &inc.id, &Event::Tick, "scheduler", now)?);
+        out.push(apply_event(
+            store,
+            policy,
+            &inc.id,
+            &Event::Tick,
+            "scheduler",
+            now,
+        )?);
     }
     Ok(out)
 }

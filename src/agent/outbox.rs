@@ -144,7 +144,12 @@ impl Executor {
         }
     }
 
-    async fn hook(&self, item: &OutboxItem, incident: &Incident, action: EnforceAction) -> Outcome2 {
+    async fn hook(
+        &self,
+        item: &OutboxItem,
+        incident: &Incident,
+        action: EnforceAction,
+    ) -> Outcome2 {
         let key = match IdempotencyKey::parse(&item.key) {
             Ok(k) => k,
             Err(e) => {

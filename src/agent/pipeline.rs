@@ -78,8 +78,12 @@ impl Pipeline {
         self.ids.observe(obs, &ctx, &mut self.evidence);
         for ev in &self.evidence[before..] {
             if let (Subject::Host(ip), Category::One) = (&ev.subject, ev.kind.category()) {
-                self.detectors
-                    .note_blamed(*ip, ev.last_seen.saturating_add(BLAME_TTL).unwrap_or(ev.last_seen));
+                self.detectors.note_blamed(
+                    *ip,
+                    ev.last_seen
+                        .saturating_add(BLAME_TTL)
+                        .unwrap_or(ev.last_seen),
+                );
             }
         }
         self.detectors.observe(obs, &ctx, &mut self.evidence);
@@ -119,7 +123,7 @@ impl Pipeline {
         self.stats.bad += 1;
         self.bad_samples += 1;
         // The first few, then one in a thousand: a flood of garbage must not flood the log.
-        if self.bad_samples <= 5 || self.bad_samples % 1000 == 0 {
+        if self.bad_samples <= 5 || self.bad_samples.is_multiple_of(1000) {
             let sample: String = line.chars().take(200).collect();
             tracing::warn!(source = %src.name, reason = why, bad_lines = self.bad_samples, sample = %sample, "skipped a line that did not parse");
         }

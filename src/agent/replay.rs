@@ -15,8 +15,15 @@ use std::io::{BufRead, Read, Write};
 
 /// One input for replay.
 pub enum Input {
-    Lines { name: String, format: Format, reader: Box<dyn BufRead> },
-    Pcap { name: String, path: std::path::PathBuf },
+    Lines {
+        name: String,
+        format: Format,
+        reader: Box<dyn BufRead>,
+    },
+    Pcap {
+        name: String,
+        path: std::path::PathBuf,
+    },
 }
 
 pub struct Replay<W: Write> {
@@ -51,7 +58,11 @@ impl<W: Write> Replay<W> {
 
     pub fn input(&mut self, input: Input) -> Result<()> {
         match input {
-            Input::Lines { name, format, mut reader } => {
+            Input::Lines {
+                name,
+                format,
+                mut reader,
+            } => {
                 let view = self.view(&name);
                 let mut parser = parser_for(format);
                 let tz = self.cfg.calendar.timezone.tz.clone();
@@ -123,8 +134,13 @@ impl<W: Write> Replay<W> {
     }
 
     fn finding(&mut self, f: Finding, now: Timestamp) -> Result<()> {
-        let applied =
-            super::apply_findings(&mut self.store, &self.policy, std::slice::from_ref(&f), vec![], now)?;
+        let applied = super::apply_findings(
+            &mut self.store,
+            &self.policy,
+            std::slice::from_ref(&f),
+            vec![],
+            now,
+        )?;
         for a in applied {
             self.report_step(&a.step, now, Some((&f, a.opened)))?;
         }
@@ -132,10 +148,15 @@ impl<W: Write> Replay<W> {
     }
 
     /// Report a step and carry out its effects virtually (feeding the results back).
-    fn report_step(&mut self, step: &Step, now: Timestamp, finding: Option<(&Finding, bool)>) -> Result<()> {
+    fn report_step(
+        &mut self,
+        step: &Step,
+        now: Timestamp,
+        finding: Option<(&Finding, bool)>,
+    ) -> Result<()> {
         let inc = &step.incident;
-        if let Some((f, opened)) = finding {
-            if opened {
+        if let Some((f, true)) = finding {
+            {
                 self.incidents_opened += 1;
                 self.emit(now, inc, "incident_opened", json!({
                     "subject": inc.subject.to_string(), "category": inc.category.number(),
@@ -147,46 +168,95 @@ impl<W: Write> Replay<W> {
         }
         for e in &step.effects {
             let event = match &e.kind {
-                EffectKind::Notify { notice, audience, .. } => {
+                EffectKind::Notify {
+                    notice, audience, ..
+                } => {
                     self.notices += 1;
                     let to = crate::notify::recipients(*audience, inc, &self.cfg);
                     self.emit(now, inc, "notice", json!({"notice": notice.as_str(), "audience": crate::notify::audience_name(*audience), "to": to}),
                         &format!("notice {} to {} {:?}", notice.as_str(), crate::notify::audience_name(*audience), to))?;
-                    (*audience == crate::model::Audience::Owner)
-                        .then(|| Event::NoticeDelivered { key: e.key.clone(), notice: *notice })
+                    (*audience == crate::model::Audience::Owner).then(|| Event::NoticeDelivered {
+                        key: e.key.clone(),
+                        notice: *notice,
+                    })
                 }
                 EffectKind::Hook { action } => {
                     self.hooks += 1;
-                    self.emit(now, inc, "hook", json!({"action": action.as_str(), "subject": inc.subject.to_string()}),
-                        &format!("hook {} for {} (replay: not executed)", action.as_str(), inc.subject))?;
-                    Some(Event::EnforcementDone { key: e.key.clone(), action: *action, ok: true, detail: "replay".into() })
+                    self.emit(
+                        now,
+                        inc,
+                        "hook",
+                        json!({"action": action.as_str(), "subject": inc.subject.to_string()}),
+                        &format!(
+                            "hook {} for {} (replay: not executed)",
+                            action.as_str(),
+                            inc.subject
+                        ),
+                    )?;
+                    Some(Event::EnforcementDone {
+                        key: e.key.clone(),
+                        action: *action,
+                        ok: true,
+                        detail: "replay".into(),
+                    })
                 }
             };
             if let Some(ev) = event {
-                let s = super::apply_event(&mut self.store, &self.policy, &inc.id, &ev, "replay", now)?;
+                let s =
+                    super::apply_event(&mut self.store, &self.policy, &inc.id, &ev, "replay", now)?;
                 self.report_step(&s, now, None)?;
             }
         }
-        if let Some(d) = inc.deadlines.first() {
-            if finding.is_some() {
-                self.emit(now, inc, "deadline", json!({"kind": d.kind.as_str(), "at": d.at.to_string()}),
-                    &format!("next deadline {} at {}", d.kind.as_str(), self.policy.calendar.show(d.at)))?;
+        if let (Some(d), Some(_)) = (inc.deadlines.first(), finding) {
+            {
+                self.emit(
+                    now,
+                    inc,
+                    "deadline",
+                    json!({"kind": d.kind.as_str(), "at": d.at.to_string()}),
+                    &format!(
+                        "next deadline {} at {}",
+                        d.kind.as_str(),
+                        self.policy.calendar.show(d.at)
+                    ),
+                )?;
             }
         }
         Ok(())
     }
 
-    fn emit(&mut self, now: Timestamp, inc: &Incident, kind: &str, mut detail: serde_json::Value, text: &str) -> Result<()> {
+    fn emit(
+        &mut self,
+        now: Timestamp,
+        inc: &Incident,
+        kind: &str,
+        mut detail: serde_json::Value,
+        text: &str,
+    ) -> Result<()> {
         let local = self.policy.calendar.local(now);
         if self.json {
             if let Some(o) = detail.as_object_mut() {
-                o.insert("time".into(), json!(local.timestamp().display_with_offset(local.offset()).to_string()));
+                o.insert(
+                    "time".into(),
+                    json!(
+                        local
+                            .timestamp()
+                            .display_with_offset(local.offset())
+                            .to_string()
+                    ),
+                );
                 o.insert("incident".into(), json!(inc.id.as_str()));
                 o.insert("type".into(), json!(kind));
             }
             writeln!(self.out, "{detail}")?;
         } else {
-            writeln!(self.out, "{}  {}  {}", self.policy.calendar.show(now), inc.id, text)?;
+            writeln!(
+                self.out,
+                "{}  {}  {}",
+                self.policy.calendar.show(now),
+                inc.id,
+                text
+            )?;
         }
         Ok(())
     }

@@ -136,7 +136,14 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
         spawn_source(i, &core, tx.clone(), shutdown.clone())?;
     }
     drop(tx);
-    tracker.spawn(pipeline_task(core.clone(), rx, finite, opts, addr, shutdown.clone()));
+    tracker.spawn(pipeline_task(
+        core.clone(),
+        rx,
+        finite,
+        opts,
+        addr,
+        shutdown.clone(),
+    ));
     tracker.close();
 
     shutdown.cancelled().await;
@@ -145,7 +152,9 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
         .await
         .is_err()
     {
-        tracing::warn!("some tasks did not finish within 25 s; pending effects resume at next start");
+        tracing::warn!(
+            "some tasks did not finish within 25 s; pending effects resume at next start"
+        );
     }
     Ok(())
 }
@@ -209,7 +218,14 @@ fn spawn_source(
                     match memchr::memrchr(b'\n', &data) {
                         Some(i) => {
                             partial = data.split_off(i + 1);
-                            if tx.blocking_send(Msg::Chunk { source: idx, data, offset: None }).is_err() {
+                            if tx
+                                .blocking_send(Msg::Chunk {
+                                    source: idx,
+                                    data,
+                                    offset: None,
+                                })
+                                .is_err()
+                            {
                                 return;
                             }
                         }
@@ -221,7 +237,11 @@ fn spawn_source(
                     }
                 }
                 if !partial.is_empty() {
-                    let _ = tx.blocking_send(Msg::Chunk { source: idx, data: partial, offset: None });
+                    let _ = tx.blocking_send(Msg::Chunk {
+                        source: idx,
+                        data: partial,
+                        offset: None,
+                    });
                 }
                 let _ = tx.blocking_send(Msg::Done(idx));
             });
@@ -287,7 +307,11 @@ async fn pipeline_task(
 ) {
     let cfg = &core.cfg;
     let mut pipeline = Pipeline::new(cfg);
-    let views: Vec<SourceView> = cfg.sources.iter().map(|s| SourceView::new(cfg, s)).collect();
+    let views: Vec<SourceView> = cfg
+        .sources
+        .iter()
+        .map(|s| SourceView::new(cfg, s))
+        .collect();
     let mut parsers: Vec<Option<Box<dyn LineParser>>> = cfg
         .sources
         .iter()
@@ -364,7 +388,9 @@ async fn pipeline_task(
                 }
                 core.wake.notify_one();
             }
-            Err(e) => tracing::error!(error = %e, "cannot record findings; the lines will be read again after a restart"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record findings; the lines will be read again after a restart")
+            }
         }
     }
 }
@@ -399,7 +425,9 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                 continue;
             };
             // An effect in flight is finished even when shutdown was asked for meanwhile.
-            let out = exec.execute(&item, &incident, &evidence, Timestamp::now()).await;
+            let out = exec
+                .execute(&item, &incident, &evidence, Timestamp::now())
+                .await;
             let now = Timestamp::now();
             let mut store = core.lock_store();
             let res = match out {
@@ -419,13 +447,24 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                             store.append_audit(
                                 &item.incident,
                                 "outbox",
-                                &[AuditLine::new(if ok { "effect_done" } else { "effect_failed" }, format!("{}: {result}", item.key))],
+                                &[AuditLine::new(
+                                    if ok { "effect_done" } else { "effect_failed" },
+                                    format!("{}: {result}", item.key),
+                                )],
                                 now,
                             )
                         })
                         .map_err(super::AgentError::from)
                         .and_then(|_| match event {
-                            Some(ev) => super::apply_event(&mut *store, &core.policy, &item.incident, &ev, "outbox", now).map(|_| ()),
+                            Some(ev) => super::apply_event(
+                                &mut *store,
+                                &core.policy,
+                                &item.incident,
+                                &ev,
+                                "outbox",
+                                now,
+                            )
+                            .map(|_| ()),
                             None => Ok(()),
                         })
                 }
@@ -441,7 +480,13 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                             store.append_audit(
                                 &item.incident,
                                 "outbox",
-                                &[AuditLine::new("effect_retry", format!("{}: attempt {n} failed: {error}; next try {at}", item.key))],
+                                &[AuditLine::new(
+                                    "effect_retry",
+                                    format!(
+                                        "{}: attempt {n} failed: {error}; next try {at}",
+                                        item.key
+                                    ),
+                                )],
                                 now,
                             )
                         })
@@ -488,7 +533,10 @@ async fn print_summary(core: Arc<Core>, addr: std::net::SocketAddr, shutdown: Ca
         })
         .unwrap_or_default();
     let cfg = &core.cfg;
-    println!("\ncordon: read every finite source; {} incident(s):", incidents.len());
+    println!(
+        "\ncordon: read every finite source; {} incident(s):",
+        incidents.len()
+    );
     for i in &incidents {
         let next = i
             .next_deadline()
@@ -505,9 +553,15 @@ async fn print_summary(core: Arc<Core>, addr: std::net::SocketAddr, shutdown: Ca
         );
     }
     println!("\nWhere to look:");
-    println!("  database        {}/cordon.db  (cordon incidents list -c CONFIG)", cfg.agent.state_dir.display());
+    println!(
+        "  database        {}/cordon.db  (cordon incidents list -c CONFIG)",
+        cfg.agent.state_dir.display()
+    );
     if let Some(f) = &cfg.notify.file {
-        println!("  notices         {}/  (one file per message)", f.dir.display());
+        println!(
+            "  notices         {}/  (one file per message)",
+            f.dir.display()
+        );
     }
     println!("  answer pages    http://{addr}/a/<token>  (links are in the notices)");
     println!("  metrics         http://{addr}/metrics");

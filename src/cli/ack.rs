@@ -13,5 +13,10 @@ pub struct AckArgs {
 }
 
 pub fn run(a: &AckArgs) -> ExitCode {
-    apply(&a.office, OfficeAction::Ack { note: a.note.clone() })
+    apply(
+        &a.office,
+        OfficeAction::Ack {
+            note: a.note.clone(),
+        },
+    )
 }

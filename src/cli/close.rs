@@ -13,5 +13,10 @@ pub struct CloseArgs {
 }
 
 pub fn run(a: &CloseArgs) -> ExitCode {
-    apply(&a.office, OfficeAction::Close { reason: a.reason.clone() })
+    apply(
+        &a.office,
+        OfficeAction::Close {
+            reason: a.reason.clone(),
+        },
+    )
 }

@@ -38,5 +38,11 @@ pub fn run(a: &DeferArgs) -> ExitCode {
             }
         }
     };
-    apply(&a.office, OfficeAction::Defer { until, reason: a.reason.clone() })
+    apply(
+        &a.office,
+        OfficeAction::Defer {
+            until,
+            reason: a.reason.clone(),
+        },
+    )
 }

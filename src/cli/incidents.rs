@@ -54,8 +54,16 @@ pub fn run(args: &IncidentsArgs) -> ExitCode {
     }
 }
 
-fn list(store: &SqliteStore, cal: &crate::policy::Calendar, all: bool, json: bool) -> anyhow::Result<ExitCode> {
-    let v = store.incidents(&IncidentFilter { include_closed: all, limit: None })?;
+fn list(
+    store: &SqliteStore,
+    cal: &crate::policy::Calendar,
+    all: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let v = store.incidents(&IncidentFilter {
+        include_closed: all,
+        limit: None,
+    })?;
     for i in &v {
         if json {
             println!("{}", serde_json::to_string(i)?);
@@ -67,14 +75,21 @@ fn list(store: &SqliteStore, cal: &crate::policy::Calendar, all: bool, json: boo
                 i.category,
                 i.severity.as_str(),
                 i.phase.name(),
-                i.next_deadline().map(|t| cal.show(t)).unwrap_or_else(|| "-".into())
+                i.next_deadline()
+                    .map(|t| cal.show(t))
+                    .unwrap_or_else(|| "-".into())
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(store: &SqliteStore, cal: &crate::policy::Calendar, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+fn show(
+    store: &SqliteStore,
+    cal: &crate::policy::Calendar,
+    id: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let id: IncidentId = id.parse()?;
     let Some(inc) = store.incident(&id)? else {
         eprintln!("error: no incident {id}");
@@ -84,11 +99,27 @@ fn show(store: &SqliteStore, cal: &crate::policy::Calendar, id: &str, json: bool
     let outbox = store.outbox(&id)?;
     let audit = store.audit(&id)?;
     if json {
-        println!("{}", serde_json::json!({"incident": inc, "evidence": evidence, "effects": outbox, "audit": audit}));
+        println!(
+            "{}",
+            serde_json::json!({"incident": inc, "evidence": evidence, "effects": outbox, "audit": audit})
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}  {}  category {} ({})  severity {}  phase {}", inc.id, inc.subject, inc.category, inc.category.meaning(), inc.severity, inc.phase.name());
-    println!("  opened {}   evidence {} .. {}", cal.show(inc.opened_at), cal.show(inc.first_seen), cal.show(inc.last_seen));
+    println!(
+        "{}  {}  category {} ({})  severity {}  phase {}",
+        inc.id,
+        inc.subject,
+        inc.category,
+        inc.category.meaning(),
+        inc.severity,
+        inc.phase.name()
+    );
+    println!(
+        "  opened {}   evidence {} .. {}",
+        cal.show(inc.opened_at),
+        cal.show(inc.first_seen),
+        cal.show(inc.last_seen)
+    );
     if let Some(o) = &inc.owner {
         println!("  owner {} <{}>", o.name, o.email);
     } else {
@@ -99,14 +130,31 @@ fn show(store: &SqliteStore, cal: &crate::policy::Calendar, id: &str, json: bool
     }
     println!("Evidence:");
     for e in &evidence {
-        println!("  {} x{} {} peers {:?} ports {:?} {}", e.kind.as_str(), e.count, e.detector, e.peers, e.ports, e.signature.as_deref().unwrap_or(""));
+        println!(
+            "  {} x{} {} peers {:?} ports {:?} {}",
+            e.kind.as_str(),
+            e.count,
+            e.detector,
+            e.peers,
+            e.ports,
+            e.signature.as_deref().unwrap_or("")
+        );
         for r in &e.raw {
             println!("    | {r}");
         }
     }
     println!("Effects:");
     for o in &outbox {
-        println!("  {:<48} {:<8} attempts {}  {}", o.key, o.status, o.attempts, o.result.as_deref().or(o.last_error.as_deref()).unwrap_or(""));
+        println!(
+            "  {:<48} {:<8} attempts {}  {}",
+            o.key,
+            o.status,
+            o.attempts,
+            o.result
+                .as_deref()
+                .or(o.last_error.as_deref())
+                .unwrap_or("")
+        );
     }
     println!("Audit trail:");
     for a in &audit {

@@ -18,7 +18,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "cordon", version, about = "Network-telemetry enforcement agent")]
+#[command(
+    name = "cordon",
+    version,
+    about = "Network-telemetry enforcement agent"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -45,8 +45,18 @@ pub fn apply(args: &OfficeArgs, action: OfficeAction) -> ExitCode {
         }
     };
     let policy = Policy::from_config(&cfg);
-    let event = Event::Office { action, by: by.clone() };
-    match crate::agent::apply_event(&mut store, &policy, &id, &event, &format!("office:{by}"), jiff::Timestamp::now()) {
+    let event = Event::Office {
+        action,
+        by: by.clone(),
+    };
+    match crate::agent::apply_event(
+        &mut store,
+        &policy,
+        &id,
+        &event,
+        &format!("office:{by}"),
+        jiff::Timestamp::now(),
+    ) {
         Ok(step) => {
             for line in &step.audit {
                 println!("{line}");

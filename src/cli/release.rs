@@ -13,5 +13,10 @@ pub struct ReleaseArgs {
 }
 
 pub fn run(a: &ReleaseArgs) -> ExitCode {
-    apply(&a.office, OfficeAction::Release { reason: a.reason.clone() })
+    apply(
+        &a.office,
+        OfficeAction::Release {
+            reason: a.reason.clone(),
+        },
+    )
 }

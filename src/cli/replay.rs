@@ -49,10 +49,17 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     let started = std::time::Instant::now();
     for path in &args.inputs {
         let input = if path.ends_with(".pcap") || path.ends_with(".pcapng") {
-            Input::Pcap { name: path.clone(), path: PathBuf::from(path) }
+            Input::Pcap {
+                name: path.clone(),
+                path: PathBuf::from(path),
+            }
         } else {
             match open_lines(path) {
-                Ok(reader) => Input::Lines { name: path.clone(), format, reader },
+                Ok(reader) => Input::Lines {
+                    name: path.clone(),
+                    format,
+                    reader,
+                },
                 Err(e) => {
                     eprintln!("error: {e:#}");
                     return ExitCode::from(super::EX_NOINPUT);
@@ -71,7 +78,14 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     let s = replay.stats();
     eprintln!(
         "replay: {} lines ({} bad, {} skipped), {} observations, {} evidence, {} incidents, {} notices, {} hook calls in {:.2}s",
-        s.lines, s.bad, s.skipped, s.observations, s.evidence, replay.incidents_opened, replay.notices, replay.hooks,
+        s.lines,
+        s.bad,
+        s.skipped,
+        s.observations,
+        s.evidence,
+        replay.incidents_opened,
+        replay.notices,
+        replay.hooks,
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS

@@ -13,5 +13,10 @@ pub struct ResolveArgs {
 }
 
 pub fn run(a: &ResolveArgs) -> ExitCode {
-    apply(&a.office, OfficeAction::Resolve { reason: a.reason.clone() })
+    apply(
+        &a.office,
+        OfficeAction::Resolve {
+            reason: a.reason.clone(),
+        },
+    )
 }

@@ -19,7 +19,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -33,7 +36,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
             wait_for_signal().await;
             sd.cancel();
         });
-        let opts = crate::agent::run::RunOptions { summary: !args.quiet };
+        let opts = crate::agent::run::RunOptions {
+            summary: !args.quiet,
+        };
         crate::agent::run::run(cfg, opts, shutdown).await
     });
     match result {
@@ -47,7 +52,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}

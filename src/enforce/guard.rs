@@ -6,8 +6,8 @@
 //! guard state; the office resets the breaker through [`Guard::reset_breaker`].
 use crate::model::{EnforceAction, HoldReason};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use std::num::NonZeroU32;
 use std::collections::{HashSet, VecDeque};
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -81,10 +81,10 @@ impl Guard {
             }
             return Err(HoldReason::CircuitOpen);
         }
-        if admitted.1.len() >= ADMITTED_CAP {
-            if let Some(old) = admitted.1.pop_front() {
-                admitted.0.remove(&old);
-            }
+        if admitted.1.len() >= ADMITTED_CAP
+            && let Some(old) = admitted.1.pop_front()
+        {
+            admitted.0.remove(&old);
         }
         admitted.0.insert(key.to_string());
         admitted.1.push_back(key.to_string());
@@ -112,7 +112,10 @@ impl Guard {
 mod tests {
     fn k() -> String {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        format!("CRD-2026-000001/{}/hook-quarantine_host", N.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "CRD-2026-000001/{}/hook-quarantine_host",
+            N.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     #[test]
@@ -124,7 +127,10 @@ mod tests {
             assert_eq!(g.admit(QuarantineHost, &key, false, false), Ok(()));
         }
         assert!(!g.breaker_open());
-        assert_eq!(g.admit(QuarantineHost, &k(), false, false), Err(HoldReason::CircuitOpen));
+        assert_eq!(
+            g.admit(QuarantineHost, &k(), false, false),
+            Err(HoldReason::CircuitOpen)
+        );
     }
 
     use super::*;

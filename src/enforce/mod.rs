@@ -301,7 +301,10 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) = self.guard.admit(action, values.key.as_str(), protected, approved) {
+                if let Err(reason) =
+                    self.guard
+                        .admit(action, values.key.as_str(), protected, approved)
+                {
                     return Outcome::Held(reason);
                 }
                 if self.dry_run {
@@ -320,7 +323,10 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) = self.guard.admit(action, values.key.as_str(), protected, approved) {
+                if let Err(reason) =
+                    self.guard
+                        .admit(action, values.key.as_str(), protected, approved)
+                {
                     return Outcome::Held(reason);
                 }
                 if self.dry_run {

@@ -38,7 +38,11 @@ impl IdempotencyKey {
         if seq.is_empty() || seq.len() > 20 || !seq.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("second part must be 1 to 20 digits"));
         }
-        if what.is_empty() || !what.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-') {
+        if what.is_empty()
+            || !what
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+        {
             return Err(bad("third part must be [a-z_-]+"));
         }
         Ok(IdempotencyKey(raw.to_string()))
