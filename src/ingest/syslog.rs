@@ -1,5 +1,6 @@
 //! Syslog receiver: UDP (one message per datagram, RFC 5426) and TCP (newline framing or
-//! RFC 6587 octet counting, chosen per connection by its first byte). It only frames: every
+//! RFC 6587 octet counting, chosen per connection by a leading digit, with a fallback to
+//! newline framing when the first "count" is not followed by a space). It only frames: every
 //! message becomes one line ending in `\n` (embedded CR/LF become spaces, messages over
 //! [`MAX_MESSAGE`] are cut and counted). Headers (RFC 3164/5424, year inference) are the
 //! parsers' business (`parse::syslog_header`); this module never parses, decides or stores.
@@ -304,6 +305,9 @@ pub struct Framer {
     discarding: bool,
     /// Octet mode: body bytes of a cut message still to drop.
     skip: usize,
+    /// Octet mode: frames seen. A stream whose very first "count" is not one was newline
+    /// framed after all (e.g. a header-less line starting with a date) and is re-read so.
+    frames: u64,
 }
 
 impl Framer {
@@ -394,6 +398,12 @@ impl Framer {
                 break true;
             }
             let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if self.frames == 0 && digits < rest.len() && rest[digits] != b' ' {
+                let line = std::mem::take(&mut self.buf);
+                self.mode = Mode::Newline;
+                self.feed_newline(&line[pos..], out, c);
+                return true;
+            }
             if digits == rest.len() {
                 if digits > MAX_COUNT_DIGITS {
                     break false;
@@ -413,10 +423,12 @@ impl Framer {
             if body.len() >= len {
                 push_message(out, &body[..len], c);
                 pos += digits + 1 + len;
+                self.frames += 1;
             } else if len > MAX_MESSAGE && body.len() >= MAX_MESSAGE {
                 // Cut now rather than buffer the whole oversized frame.
                 push_message(out, body, c);
                 self.skip = len - body.len();
+                self.frames += 1;
                 pos = self.buf.len();
             } else {
                 break true;
@@ -472,6 +484,14 @@ mod tests {
         assert!(!ok);
         assert_eq!(c.framing_errors, 1);
         assert_eq!(c.messages, 1);
+    }
+
+    #[test]
+    fn leading_digit_without_a_count_falls_back_to_newline_framing() {
+        let (s, c, ok) = frame(&[b"2026-11-23T06:30:00 h app: a\n", b"20 second\n"]);
+        assert!(ok);
+        assert_eq!(s, "2026-11-23T06:30:00 h app: a\n20 second\n");
+        assert_eq!((c.messages, c.framing_errors), (2, 0));
     }
 
     #[test]
