@@ -486,3 +486,86 @@ argv = ["{s}", "{o}", "release", "{{ip}}"]
         assert_eq!(incidents_json(&s).len(), 1);
     });
 }
+
+fn cordon(s: &Setup, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(args)
+        .arg("-c")
+        .arg(&s.config)
+        .output()
+        .unwrap()
+}
+
+/// The office verbs against a running agent: `ack` stops the clock; `release` after an
+/// enforcement calls the release hook.
+#[test]
+fn office_ack_stops_the_clock_and_release_calls_the_release_hook() {
+    let rt = rt();
+    rt.block_on(async {
+        let smtp = smtp_sink::start(Default::default()).await;
+        let hook = http_sink::start().await;
+        let s = setup(smtp.port(), &http_hooks(&hook.url("")), "6s");
+        let _agent = Agent::start(&s.config);
+        append(&s.eve, &alert(HOST, PEER, SIG));
+        append(&s.eve, &alert("10.1.2.4", PEER, SIG));
+        assert!(smtp.wait_for(2, Duration::from_secs(20)).await.len() >= 2);
+        let incs = incidents_json(&s);
+        let id_of = |ip: &str| {
+            incs.iter()
+                .find(|i| i["subject"]["id"] == ip)
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        let acked = id_of("10.1.2.4");
+        let out = cordon(
+            &s,
+            &["ack", &acked, "--by", "alice", "--note", "owner phoned"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let calls = hook.wait_for(1, Duration::from_secs(20)).await;
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].path, format!("/quarantine/{HOST}"));
+        let enforced = id_of(HOST);
+        // Wait for the agent to record the enforcement, then release.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let i = incidents_json(&s);
+            if i.iter()
+                .any(|i| i["id"] == enforced.as_str() && i["phase"]["phase"] == "enforced")
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let out = cordon(
+            &s,
+            &[
+                "release", &enforced, "--by", "alice", "--reason", "reimaged",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let calls = hook.wait_for(2, Duration::from_secs(20)).await;
+        assert_eq!(calls.len(), 2, "release hook not called");
+        assert_eq!(calls[1].path, format!("/release/{HOST}"));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            hook.requests().len(),
+            2,
+            "the acknowledged host was enforced"
+        );
+        let show = cordon(&s, &["incidents", "show", &acked]);
+        let text = String::from_utf8_lossy(&show.stdout);
+        assert!(
+            text.contains("office:alice"),
+            "audit trail lacks the office action:\n{text}"
+        );
+    });
+}

@@ -13,6 +13,8 @@ email = "security@campus.example"
 from = "cordon@campus.example"
 answer_base_url = "https://cordon.campus.example"
 token_secret = "not-a-real-secret-0123456789"
+[notify.file]
+dir = "var/outbox"
 "#;
 
 #[test]

@@ -56,6 +56,7 @@ fn script(name: &str) -> String {
 
 fn enforcer(verb: &str, argv: &[&str], timeout_ms: i64) -> Enforcer {
     let mut cfg = EnforceConfig {
+        dry_run: false,
         max_per_minute: 600,
         burst: 100,
         timeout: CfgDuration(jiff::SignedDuration::from_millis(timeout_ms)),

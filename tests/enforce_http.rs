@@ -207,21 +207,22 @@ async fn breaker_holds_before_the_network() {
     cfg.max_per_minute = 1;
     cfg.burst = 2;
     let e = Enforcer::new(&cfg).unwrap();
-    for _ in 0..2 {
+    // Distinct enforcements (distinct keys): a retry of one key would not use the budget.
+    for n in 1..=2 {
         assert!(matches!(
-            e.execute(&host(1), false, false).await,
+            e.execute(&host(n), false, false).await,
             Outcome::Done { .. }
         ));
     }
     assert_eq!(
-        e.execute(&host(1), false, false).await,
+        e.execute(&host(3), false, false).await,
         Outcome::Held(HoldReason::CircuitOpen)
     );
     assert!(e.breaker_open());
     assert_eq!(sink.requests().len(), 2);
     // Approved by the office: goes through despite the open breaker.
     assert!(matches!(
-        e.execute(&host(1), false, true).await,
+        e.execute(&host(4), false, true).await,
         Outcome::Done { .. }
     ));
     assert_eq!(sink.requests().len(), 3);

@@ -347,12 +347,12 @@ fn answer_link_verifies_for_its_recipient_until_ttl() {
     let tok = link
         .strip_prefix("https://cordon.campus.edu/a/")
         .expect("link under the configured base URL");
-    let c = verify(b"test-secret", tok, now).unwrap();
+    let c = verify(b"test-secret-0123456789", tok, now).unwrap();
     assert_eq!(c.incident, id);
     assert_eq!(c.recipient, "dana@chem.campus.edu");
     assert_eq!(c.expires, ts("2026-11-20T23:00:00Z"));
     assert!(matches!(
-        verify(b"test-secret", tok, ts("2026-11-20T23:00:01Z")),
+        verify(b"test-secret-0123456789", tok, ts("2026-11-20T23:00:01Z")),
         Err(TokenError::Expired(_))
     ));
 }

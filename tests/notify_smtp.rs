@@ -21,7 +21,7 @@ fn first_notice(to: Vec<String>) -> Message {
     let inc = incident(Category::One);
     let tz = jiff::tz::TimeZone::get(TZ).unwrap();
     let tok = notify::token::sign(
-        b"test-secret",
+        b"test-secret-0123456789",
         &inc.id,
         "dana@chem.campus.edu",
         ts("2026-12-04T00:00:00Z"),

@@ -120,11 +120,28 @@ impl<W: Write> Replay<W> {
 
     /// Move data time to `now`, firing every deadline on the way in order.
     fn advance(&mut self, now: Timestamp) -> Result<()> {
+        let mut guard = 0u32;
         while let Some(t) = self.store.next_deadline()? {
             if t > now {
                 break;
             }
             let steps = super::fire_due(&mut self.store, &self.policy, t)?;
+            guard += 1;
+            if guard > 10_000 {
+                // The engine left a deadline it does not act on: never loop on it.
+                anyhow::bail!(
+                    "policy engine keeps deadline {t} pending: {:?}",
+                    steps
+                        .iter()
+                        .map(|s| (
+                            s.incident.id.to_string(),
+                            s.incident.phase.name(),
+                            s.incident.deadlines.clone(),
+                            s.audit.clone()
+                        ))
+                        .collect::<Vec<_>>()
+                );
+            }
             for s in steps {
                 self.report_step(&s, t, None)?;
             }
@@ -207,7 +224,7 @@ impl<W: Write> Replay<W> {
                 self.report_step(&s, now, None)?;
             }
         }
-        if let (Some(d), Some(_)) = (inc.deadlines.first(), finding) {
+        if let (Some(d), Some((_, true))) = (inc.deadlines.first(), finding) {
             {
                 self.emit(
                     now,

@@ -72,14 +72,6 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
     let templates =
         Templates::load(cfg.notify.templates_dir.as_deref()).context("loading notice templates")?;
     let enforcer = Enforcer::new(&cfg.enforce).context("setting up enforcement hooks")?;
-    for s in &cfg.sources {
-        if matches!(s.kind, SourceKind::Syslog) {
-            bail!(
-                "source {:?}: the syslog receiver is not available in this build; read the log file instead",
-                s.name
-            );
-        }
-    }
     let metrics = Metrics::default();
     let mut registry = prometheus_client::registry::Registry::default();
     metrics.register(&mut registry);
@@ -292,7 +284,40 @@ fn spawn_source(
                 let _ = cap.stop();
             });
         }
-        SourceKind::Syslog => {}
+        SourceKind::Syslog => {
+            use crate::ingest::syslog;
+            let Some(listen) = src.listen else {
+                bail!("source {:?}: a syslog source needs `listen`", src.name);
+            };
+            let transport: syslog::Transport = src
+                .transport
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .with_context(|| format!("source {:?}", src.name))?;
+            // Bound here so a bad or busy address stops the start, like `api.listen`.
+            let bound = syslog::bind(listen, transport)
+                .with_context(|| format!("source {:?}: cannot listen on {listen}", src.name))?;
+            let (btx, mut brx) = mpsc::channel::<Vec<u8>>(16);
+            let counters = Arc::new(syslog::Counters::default());
+            tokio::spawn(async move {
+                if let Err(e) = syslog::serve_bound(bound, btx, shutdown, counters).await {
+                    tracing::error!(source = %src.name, error = %e, "syslog receiver stopped");
+                }
+            });
+            tokio::spawn(async move {
+                while let Some(data) = brx.recv().await {
+                    let msg = Msg::Chunk {
+                        source: idx,
+                        data,
+                        offset: None,
+                    };
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
     }
     Ok(())
 }

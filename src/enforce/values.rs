@@ -39,11 +39,12 @@ impl IdempotencyKey {
             return Err(bad("second part must be 1 to 20 digits"));
         }
         if what.is_empty()
+            || what.starts_with('-')
             || !what
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
         {
-            return Err(bad("third part must be [a-z_-]+"));
+            return Err(bad("third part must be [a-z_][a-z_-]*"));
         }
         Ok(IdempotencyKey(raw.to_string()))
     }

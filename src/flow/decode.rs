@@ -232,7 +232,8 @@ pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
         }
         1 => {
             let i = l4.get(..8)?;
-            if avail < 8 {
+            // Timestamp messages carry 20 bytes; a shorter one is etherparse's to judge.
+            if avail < 8 || (matches!(i[0], 13 | 14) && avail < 20) {
                 return None;
             }
             p.icmp = Some((i[0], i[1]));

@@ -13,8 +13,15 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
+/// Milliseconds, rounded up: a deadline read back is never earlier than the real one, so a
+/// `Tick` at the stored time always finds it due.
 fn ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
+    let floor = t.as_millisecond();
+    if t.subsec_nanosecond().rem_euclid(1_000_000) != 0 {
+        floor + 1
+    } else {
+        floor
+    }
 }
 
 fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
