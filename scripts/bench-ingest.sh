@@ -128,7 +128,12 @@ measure_crowdsec() {
   done
   t1=$(date +%s%N)
   pid=$(pgrep -P "$tp" crowdsec || true)
-  [ -n "$pid" ] && kill "$pid"
+  # It can linger for minutes after SIGTERM while shutting down its API: KILL after 10 s.
+  if [ -n "$pid" ]; then
+    kill "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  fi
   wait "$tp" 2>/dev/null
   if grep -q "level=fatal" "$W/cs.log" || ! grep -q "Bucket routine exiting" "$W/cs.log"; then
     note "crowdsec on $file did not finish: $(grep -m1 'level=fatal' "$W/cs.log" | cut -c1-160)"
@@ -175,7 +180,7 @@ for f, tool, n, b, s, rss in rows:
     lps = n / s if s else float("inf")
     mbs = b / 1e6 / s if s else float("inf")
     cr = rate.get((f, "cordon replay"))
-    sp = f"{cr / lps:,.1f}×" if cr and tool not in ("cordon replay", "cordon parse") else ""
+    sp = f"{cr / lps:,.1f}×" if cr and tool not in ("cat", "cordon replay", "cordon parse") else ""
     cat = rate.get((f, "cat"))
     vc = f"{cat / lps:,.1f}×" if cat and tool != "cat" else ""
     print(f"| {f} | {tool} | {n:,} | {s:.2f} | {lps:,.0f} | {mbs:,.1f} | {rss / 1024:,.1f} | {sp} | {vc} |")
