@@ -84,13 +84,22 @@ impl<W: Write> Replay<W> {
                 let view = self.view(&name);
                 let flow = crate::flow::FlowSettings::from(&self.cfg.detect.flow);
                 let mut engine = crate::flow::FlowEngine::new(&flow);
-                let mut obs: Vec<Observation<'static>> = Vec::new();
-                crate::ingest::pcap_file::replay_pcap(&path, &mut engine, |o| obs.push(o.clone()))
+                // Observations go straight through the pipeline: memory stays bounded by the
+                // flow and detector tables, whatever the capture's size.
+                let mut failed: Option<anyhow::Error> = None;
+                let mut feed = |o: &Observation<'static>| {
+                    if failed.is_none() {
+                        self.pipeline.observe(o, &view);
+                        if let Err(e) = self.after_input() {
+                            failed = Some(e);
+                        }
+                    }
+                };
+                crate::ingest::pcap_file::replay_pcap(&path, &mut engine, &mut feed)
                     .with_context(|| format!("reading {}", path.display()))?;
-                engine.finish(&mut |o: &Observation<'static>| obs.push(o.clone()));
-                for o in &obs {
-                    self.pipeline.observe(o, &view);
-                    self.after_input()?;
+                engine.finish(&mut feed);
+                if let Some(e) = failed {
+                    return Err(e);
                 }
             }
         }
