@@ -301,16 +301,9 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) =
-                    self.guard
-                        .admit(action, values.key.as_str(), protected, approved)
-                {
-                    return Outcome::Held(reason);
-                }
-                if self.dry_run {
-                    return Outcome::DryRun {
-                        rendered: serde_json::Value::from(argv).to_string(),
-                    };
+                let describe = || serde_json::Value::from(argv.clone()).to_string();
+                if let Some(stop) = self.gate(action, values, protected, approved, describe) {
+                    return stop;
                 }
                 h.run(&argv, values, self.timeout).await
             }
@@ -323,20 +316,34 @@ impl Enforcer {
                         };
                     }
                 };
-                if let Err(reason) =
-                    self.guard
-                        .admit(action, values.key.as_str(), protected, approved)
-                {
-                    return Outcome::Held(reason);
-                }
-                if self.dry_run {
-                    return Outcome::DryRun {
-                        rendered: h.describe(&rendered, values),
-                    };
+                let describe = || h.describe(&rendered, values);
+                if let Some(stop) = self.gate(action, values, protected, approved, describe) {
+                    return stop;
                 }
                 h.call(&self.client, rendered, values).await
             }
         }
+    }
+
+    /// The guards every hook passes after rendering and before running: protected asset,
+    /// breaker and rate limit (held), then dry run (described, not run). `None` = run it.
+    fn gate(
+        &self,
+        action: EnforceAction,
+        values: &HookValues,
+        protected: bool,
+        approved: bool,
+        describe: impl FnOnce() -> String,
+    ) -> Option<Outcome> {
+        if let Err(reason) = self
+            .guard
+            .admit(action, values.key.as_str(), protected, approved)
+        {
+            return Some(Outcome::Held(reason));
+        }
+        self.dry_run.then(|| Outcome::DryRun {
+            rendered: describe(),
+        })
     }
 
     pub fn is_dry_run(&self) -> bool {
