@@ -50,10 +50,10 @@ fn lines(format: Format) -> Vec<String> {
 }
 
 fn bench(c: &mut Criterion) {
-    let ctx = ParseContext {
-        tz: TimeZone::get("America/New_York").unwrap(),
-        now: "2026-11-23T12:00:00Z".parse().unwrap(),
-    };
+    let ctx = ParseContext::new(
+        TimeZone::get("America/New_York").unwrap(),
+        "2026-11-23T12:00:00Z".parse().unwrap(),
+    );
     let mut g = c.benchmark_group("parse");
     for format in Format::ALL {
         let input = lines(format);

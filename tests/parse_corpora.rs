@@ -25,10 +25,7 @@ fn corpora() -> Option<PathBuf> {
 }
 
 fn ctx() -> ParseContext {
-    ParseContext {
-        tz: TimeZone::UTC,
-        now: "2026-11-23T12:00:00Z".parse().unwrap(),
-    }
+    ParseContext::new(TimeZone::UTC, "2026-11-23T12:00:00Z".parse().unwrap())
 }
 
 /// Messages CrowdSec counts that we do not turn into an observation, and why.
@@ -359,10 +356,7 @@ fn loghub_openssh_2k() {
         .skip(1)
         .map(|l| l.rsplit(',').nth(1).unwrap_or(""))
         .collect();
-    let ctx = ParseContext {
-        tz: TimeZone::UTC,
-        now: "2017-12-20T00:00:00Z".parse().unwrap(),
-    };
+    let ctx = ParseContext::new(TimeZone::UTC, "2017-12-20T00:00:00Z".parse().unwrap());
     let mut p = parser_for(Format::Sshd);
     let (mut total, mut obs, mut bad) = (0, 0, 0);
     for (i, line) in text.lines().enumerate() {

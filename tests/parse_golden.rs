@@ -7,10 +7,10 @@ use jiff::tz::TimeZone;
 use serde_json::Value;
 
 fn ctx() -> ParseContext {
-    ParseContext {
-        tz: TimeZone::get("America/New_York").unwrap(),
-        now: "2026-11-23T12:00:00Z".parse().unwrap(),
-    }
+    ParseContext::new(
+        TimeZone::get("America/New_York").unwrap(),
+        "2026-11-23T12:00:00Z".parse().unwrap(),
+    )
 }
 
 /// Parse `line` as `format` and compare with `expected` (JSON; `"skip"` or `{"error": …}`).
@@ -177,10 +177,7 @@ fn sshd_refuses_broken_lines() {
 
 #[test]
 fn year_inference_at_new_year() {
-    let ctx = ParseContext {
-        tz: TimeZone::UTC,
-        now: "2027-01-01T00:00:30Z".parse().unwrap(),
-    };
+    let ctx = ParseContext::new(TimeZone::UTC, "2027-01-01T00:00:30Z".parse().unwrap());
     let mut p = parser_for(Format::Sshd);
     let o = p
         .parse(

@@ -20,10 +20,10 @@ const SAMPLES: [&str; 12] = [
 ];
 
 fn ctx() -> ParseContext {
-    ParseContext {
-        tz: TimeZone::get("Europe/Berlin").unwrap(),
-        now: "2026-12-31T23:59:59Z".parse().unwrap(),
-    }
+    ParseContext::new(
+        TimeZone::get("Europe/Berlin").unwrap(),
+        "2026-12-31T23:59:59Z".parse().unwrap(),
+    )
 }
 
 /// Every parser (fresh and, for Zeek, after a header) on `line`; also checks `raw`.

@@ -98,7 +98,11 @@ impl Pipeline {
         data: &[u8],
         src: &SourceView,
     ) {
-        for raw in data.split(|&b| b == b'\n') {
+        let mut start = 0;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let raw = &data[start..end];
+            start = end + 1;
             if raw.is_empty() {
                 continue;
             }

@@ -99,6 +99,9 @@ impl FromStr for Format {
 }
 
 /// What a parser needs besides the line. Time is an argument (the pure core reads no clock).
+/// Build one per batch of lines with [`ParseContext::new`]; it memoizes the last civil stamp
+/// it converted, which is what makes zone-less stamps cheap (a busy log repeats the same
+/// second for many lines).
 #[derive(Debug, Clone)]
 pub struct ParseContext {
     /// Zone for stamps that carry none (RFC 3164 syslog, ASA without offset).
@@ -108,11 +111,51 @@ pub struct ParseContext {
     /// read on Jan 1 lands in the old year. Records with no stamp at all (Cisco ASA with its
     /// default `no logging timestamp`, RFC 5424 `-`) are stamped `now`.
     pub now: Timestamp,
+    /// `now`'s year in `tz` (year inference starts there).
+    now_year: i16,
+    /// The last zone-less stamp converted and its instant. Valid for this `tz` and `now`
+    /// only, which is why the fields above are fixed at construction.
+    memo: std::cell::Cell<Option<(StampKey, Timestamp)>>,
+}
+
+/// A civil stamp as written: year 0 means "year-less, inferred from `now`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StampKey {
+    pub year: i16,
+    pub month: i8,
+    pub day: i8,
+    pub time: jiff::civil::Time,
 }
 
 impl ParseContext {
     pub fn new(tz: TimeZone, now: Timestamp) -> Self {
-        ParseContext { tz, now }
+        let now_year = now.to_zoned(tz.clone()).year();
+        ParseContext {
+            tz,
+            now,
+            now_year,
+            memo: std::cell::Cell::new(None),
+        }
+    }
+
+    pub(crate) fn now_year(&self) -> i16 {
+        self.now_year
+    }
+
+    /// The instant for `key`, computed by `convert` unless it is the same stamp as last time.
+    pub(crate) fn memo_stamp(
+        &self,
+        key: StampKey,
+        convert: impl FnOnce() -> Option<Timestamp>,
+    ) -> Option<Timestamp> {
+        if let Some((k, ts)) = self.memo.get()
+            && k == key
+        {
+            return Some(ts);
+        }
+        let ts = convert()?;
+        self.memo.set(Some((key, ts)));
+        Some(ts)
     }
 }
 

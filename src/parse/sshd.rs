@@ -188,10 +188,19 @@ fn attempt<'a>(
     time: Timestamp,
     raw: &'a str,
 ) -> Parsed<'a> {
-    let Some((method, rest)) = r.split_once(" for ") else {
+    // The method is one word (`password`, `publickey`, `none`, `keyboard-interactive/pam`).
+    let Some(sp) = memchr::memchr(b' ', r.as_bytes()) else {
         return Parsed::Bad("sshd: auth line without 'for'");
     };
-    if method.is_empty() || method.contains(' ') {
+    let (method, rest) = (&r[..sp], &r[sp..]);
+    let Some(rest) = rest.strip_prefix(" for ") else {
+        return Parsed::Bad(if rest.contains(" for ") {
+            "sshd: auth line with odd method"
+        } else {
+            "sshd: auth line without 'for'"
+        });
+    };
+    if method.is_empty() {
         return Parsed::Bad("sshd: auth line with odd method");
     }
     let Some(a) = last_addr(rest) else {

@@ -9,7 +9,7 @@
 //!
 //! Year inference: a year-less stamp gets the year that puts it closest to `ctx.now`, so a
 //! Dec 31 line read on Jan 1 belongs to the old year and a line is never dropped at New Year.
-use super::ParseContext;
+use super::{ParseContext, StampKey};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
@@ -96,13 +96,19 @@ fn parse_bsd<'a>(s: &'a str, ctx: &ParseContext) -> Option<(Timestamp, &'a str)>
     let (time, n) = parse_clock(&b[i..])?;
     i += n;
     let rest = skip_one_blank(&s[i..]);
-    let ts = match year {
+    let key = StampKey {
+        year: year.unwrap_or(0),
+        month,
+        day: day as i8,
+        time,
+    };
+    let ts = ctx.memo_stamp(key, || match year {
         Some(y) => local_to_ts(
             Date::new(y, month, day as i8).ok()?.to_datetime(time),
             &ctx.tz,
-        )?,
-        None => infer_year(month, day as i8, time, ctx)?,
-    };
+        ),
+        None => infer_year(month, day as i8, time, ctx),
+    })?;
     Some((ts, rest))
 }
 
@@ -139,7 +145,15 @@ pub fn parse_iso<'a>(s: &'a str, ctx: &ParseContext) -> Option<(Timestamp, &'a s
     let dt = date.to_datetime(time);
     let ts = match offset {
         Some(off) => off.to_timestamp(dt).ok()?,
-        None => local_to_ts(dt, &ctx.tz)?,
+        None => {
+            let key = StampKey {
+                year: y as i16,
+                month: mo as i8,
+                day: d as i8,
+                time,
+            };
+            ctx.memo_stamp(key, || local_to_ts(dt, &ctx.tz))?
+        }
     };
     Some((ts, skip_one_blank(&s[i..])))
 }
@@ -173,7 +187,7 @@ fn parse_clock(b: &[u8]) -> Option<(Time, usize)> {
 
 /// The candidate year among now-1, now, now+1 closest to `ctx.now` for which the date exists.
 fn infer_year(month: i8, day: i8, time: Time, ctx: &ParseContext) -> Option<Timestamp> {
-    let now_year = ctx.now.to_zoned(ctx.tz.clone()).year();
+    let now_year = ctx.now_year();
     let mut best: Option<(i128, Timestamp)> = None;
     // Feb 29 in a non-leap neighbourhood: widen the search to the last leap year.
     let years: &[i16] = &[0, -1, 1, -2, -3, -4];
@@ -358,10 +372,10 @@ mod tests {
     use super::*;
 
     fn ctx(now: &str) -> ParseContext {
-        ParseContext {
-            tz: TimeZone::get("Europe/Berlin").unwrap(),
-            now: now.parse().unwrap(),
-        }
+        ParseContext::new(
+            TimeZone::get("Europe/Berlin").unwrap(),
+            now.parse().unwrap(),
+        )
     }
 
     #[test]
