@@ -118,7 +118,11 @@ fn stats_line(ts: &str, packets: u64, drops: u64, alerts: u64) -> String {
 /// Frames in a classic little-endian microsecond pcap, counted here independently of cordon.
 fn pcap_frames(path: &str) -> u64 {
     let b = std::fs::read(path).unwrap();
-    assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "test expects a LE classic pcap");
+    assert_eq!(
+        &b[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "test expects a LE classic pcap"
+    );
     let (mut at, mut n) = (24usize, 0u64);
     while at + 16 <= b.len() {
         let incl = u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
@@ -169,6 +173,7 @@ transport = "udp"
 [[sources]]
 name = "tap"
 kind = "pcap_file"
+format = "pcap"
 path = "{PCAP}"
 
 [notify]
@@ -214,12 +219,24 @@ listen = "127.0.0.1:{api}"
     let drops = r#"cordon_sensor_kernel_drops{source="suricata"}"#;
     let t = wait_for(api, &[(eve_lines, 5.0), (eve_bad, 2.0), (drops, 100.0)]);
     for (s, v) in [
-        (r#"cordon_sensor_kernel_packets{source="suricata"}"#, 100_000.0),
-        (r#"cordon_sensor_decoder_packets{source="suricata"}"#, 99_900.0),
+        (
+            r#"cordon_sensor_kernel_packets{source="suricata"}"#,
+            100_000.0,
+        ),
+        (
+            r#"cordon_sensor_decoder_packets{source="suricata"}"#,
+            99_900.0,
+        ),
         (r#"cordon_sensor_decoder_invalid{source="suricata"}"#, 3.0),
         (r#"cordon_sensor_flow_memcap{source="suricata"}"#, 0.0),
-        (r#"cordon_sensor_tcp_reassembly_gap{source="suricata"}"#, 5.0),
-        (r#"cordon_sensor_flow_bypassed_packets{source="suricata"}"#, 0.0),
+        (
+            r#"cordon_sensor_tcp_reassembly_gap{source="suricata"}"#,
+            5.0,
+        ),
+        (
+            r#"cordon_sensor_flow_bypassed_packets{source="suricata"}"#,
+            0.0,
+        ),
         (r#"cordon_sensor_detect_alerts{source="suricata"}"#, 4.0),
         (r#"cordon_sensor_uptime_seconds{source="suricata"}"#, 120.0),
         (r#"cordon_tail_files_opened_total{source="suricata"}"#, 1.0),
@@ -264,11 +281,17 @@ listen = "127.0.0.1:{api}"
         ),
         Some(0.0)
     );
-    assert!(!t.contains("evil_label_probe"), "log content in /metrics:\n{t}");
+    assert!(
+        !t.contains("evil_label_probe"),
+        "log content in /metrics:\n{t}"
+    );
 
     // The capture file: every frame counted.
     let frames = pcap_frames(PCAP) as f64;
-    let t = wait_for(api, &[(r#"cordon_capture_packets_total{source="tap"}"#, frames)]);
+    let t = wait_for(
+        api,
+        &[(r#"cordon_capture_packets_total{source="tap"}"#, frames)],
+    );
     assert!(
         value(&t, "cordon_flow_evictions_total").is_some(),
         "flow evictions missing\n{t}"

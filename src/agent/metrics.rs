@@ -575,8 +575,8 @@ impl DetectorCounters {
             s.login.evictions,
             s.beacon.evictions,
         ];
-        for i in 0..6 {
-            grow(&self.handles[i], now[i], self.last[i]);
+        for ((h, n), l) in self.handles.iter().zip(now).zip(self.last) {
+            grow(h, n, l);
         }
         self.last = now;
     }
@@ -629,12 +629,21 @@ impl SensorGauges {
         let Some(drops) = s.kernel_drops else {
             return DropChange::None;
         };
+        let first = self.last_drops.is_none();
         let change = match self.last_drops.replace(drops) {
             Some(before) if drops > before => DropChange::Grew(drops - before),
             Some(before) if drops < before => DropChange::Reset,
             _ => DropChange::None,
         };
         let source = &self.labels.source;
+        if first && drops > 0 {
+            tracing::info!(
+                %source,
+                kernel_drops = drops,
+                kernel_packets = s.kernel_packets.unwrap_or(0),
+                "IDS sensor has dropped packets since it started"
+            );
+        }
         match change {
             DropChange::Grew(n) => tracing::warn!(
                 %source,
