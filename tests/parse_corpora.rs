@@ -262,7 +262,7 @@ fn wazuh_firewall_lines() {
                         "{file} [{sec}] no src: {line}"
                     );
                 }
-                Parsed::Skip => assert!(
+                Parsed::Skip | Parsed::Stats(_) => assert!(
                     !id.is_some_and(|id| OURS[..19].contains(&id)),
                     "{file} [{sec}] skipped one of our ids: {line}"
                 ),
@@ -301,7 +301,7 @@ fn wazuh_firewall_lines() {
                     assert!(o.src.is_some() && o.dst.is_some(), "{file} [{sec}]: {line}");
                     obs += 1;
                 }
-                Parsed::Skip => {}
+                Parsed::Skip | Parsed::Stats(_) => {}
                 Parsed::Bad(why) => panic!("{file} [{sec}] refused ({why}): {line}"),
             }
         }
@@ -320,7 +320,7 @@ fn wazuh_auth_lines() {
     for (sec, line) in &lines {
         match p.parse(line, &ctx) {
             Parsed::Obs(_) => obs += 1,
-            Parsed::Skip => {
+            Parsed::Skip | Parsed::Stats(_) => {
                 let attempt = ["Failed password", "Invalid user", "Accepted "]
                     .iter()
                     .any(|m| line.contains(m));
@@ -374,7 +374,7 @@ fn loghub_openssh_2k() {
                     _ => {}
                 }
             }
-            Parsed::Skip => {
+            Parsed::Skip | Parsed::Stats(_) => {
                 // Every login attempt template must be read.
                 assert!(
                     !matches!(ev, "E1" | "E8" | "E9" | "E10" | "E13" | "E14"),

@@ -1,7 +1,7 @@
 //! Golden tests: one realistic line in, the normalized JSON view (`cordon parse` output) out.
 //! Stamps without a zone are read in America/New_York; "now" for year inference is
 //! 2026-11-23T12:00:00Z.
-use cordon::cli::parse::to_json;
+use cordon::cli::parse::{stats_json, to_json};
 use cordon::parse::{Format, ParseContext, Parsed, parser_for};
 use jiff::tz::TimeZone;
 use serde_json::Value;
@@ -24,6 +24,7 @@ fn check(format: Format, line: &str, expected: &str) {
         }
         Parsed::Skip => Value::String("skip".into()),
         Parsed::Bad(why) => serde_json::json!({ "error": why }),
+        Parsed::Stats(s) => stats_json(1, &s, &ctx.tz),
     };
     let mut want: Value = serde_json::from_str(expected).expect("expected is JSON");
     if let Value::Object(m) = &mut want
@@ -362,7 +363,7 @@ fn eve_lines() {
     check(
         Format::SuricataEve,
         r#"{"timestamp":"2026-11-20T21:02:11Z","event_type":"stats","stats":{"uptime":5}}"#,
-        r#""skip""#,
+        r#"{"time":"2026-11-20T16:02:11-05:00","kind":"stats","uptime":5}"#,
     );
     check(
         Format::SuricataEve,
@@ -502,4 +503,15 @@ fn format_names_round_trip() {
         assert_eq!(f.as_str().parse::<Format>().unwrap(), f);
     }
     assert!("syslog".parse::<Format>().is_err());
+}
+
+/// A Suricata 7 `stats` record (AF_PACKET capture, `totals: yes`, `threads: no`; app-layer and
+/// memuse counters abridged): the counters that say whether the sensor saw everything.
+#[test]
+fn eve_suricata7_stats() {
+    check(
+        Format::SuricataEve,
+        r#"{"timestamp":"2026-11-23T09:14:40.000231-0500","event_type":"stats","stats":{"uptime":604811,"capture":{"kernel_packets":921775310,"kernel_drops":48211,"errors":0,"afpacket":{"busy_loop_avg":0,"polls":20112873,"poll_signal":0,"poll_timeout":801221,"poll_data":19311652,"poll_errors":0,"send_errors":0}},"decoder":{"pkts":921727099,"bytes":811342998120,"invalid":1204,"ipv4":915022117,"ipv6":6704982,"ethernet":921727099,"arp":0,"unknown_ethertype":0,"tcp":611928004,"udp":306512993,"icmpv4":2411120,"icmpv6":874982,"vlan":0,"vxlan":0,"avg_pkt_size":880,"max_pkt_size":1514,"too_many_layers":0},"flow":{"memcap":17,"total":20311422,"active":41210,"tcp":8112933,"udp":12120011,"icmpv4":71004,"icmpv6":7474,"tcp_reuse":1188,"get_used":0,"get_used_eval":0,"get_used_failed":0,"spare":9771,"emerg_mode_entered":0,"emerg_mode_over":0,"memuse":12873232},"tcp":{"sessions":7933201,"ssn_memcap_drop":0,"pseudo":20114,"pseudo_failed":0,"invalid_checksum":0,"syn":8120009,"synack":7644120,"rst":1022871,"midstream_pickups":0,"pkt_on_wrong_thread":0,"segment_memcap_drop":0,"segment_from_cache":0,"segment_from_pool":0,"stream_depth_reached":30114,"reassembly_gap":2208,"overlap":51100,"overlap_diff_data":0,"insert_data_normal_fail":0,"insert_data_overlap_fail":0,"memuse":3031040,"reassembly_memuse":41943040},"detect":{"engines":[{"id":0,"last_reload":"2026-11-16T09:14:29.413002-0500","rules_loaded":45102,"rules_failed":3,"rules_skipped":0}],"alert":5521,"alert_queue_overflow":0,"alerts_suppressed":102},"app_layer":{"flow":{"http":310223,"ftp":12,"smtp":1920,"tls":3811022,"ssh":20011,"dns_udp":9920112,"failed_tcp":41022,"failed_udp":22107},"tx":{"http":712993,"smtp":2022,"dns_udp":19811310},"error":{"http":{"gap":211,"alloc":0,"parser":0,"internal":0}}},"flow_bypassed":{"local_pkts":1200,"local_bytes":1612000,"local_capture_pkts":0,"local_capture_bytes":0,"closed":4,"pkts":300,"bytes":412000},"memcap_pressure":11,"memcap_pressure_max":38,"http":{"memuse":1212,"memcap":0},"ftp":{"memuse":0,"memcap":0}}}"#,
+        r#"{"time":"2026-11-23T09:14:40.000231-05:00","kind":"stats","uptime":604811,"kernel_packets":921775310,"kernel_drops":48211,"decoder_packets":921727099,"decoder_invalid":1204,"flow_memcap":17,"tcp_reassembly_gap":2208,"flow_bypassed_packets":1500,"detect_alerts":5521}"#,
+    );
 }

@@ -5,7 +5,7 @@ use crate::detect::ids::IdsDetector;
 use crate::detect::{DetectContext, Detector, Detectors};
 use crate::inventory::correlate::Correlator;
 use crate::inventory::{Campus, Inventory};
-use crate::model::{Category, Evidence, Finding, Observation, Subject};
+use crate::model::{Category, Evidence, Finding, Observation, SensorStats, Subject};
 use crate::parse::{LineParser, ParseContext, Parsed};
 
 /// Counters for one pipeline (exported as metrics by the agent).
@@ -45,6 +45,9 @@ pub struct Pipeline {
     evidence: Vec<Evidence>,
     pub stats: PipelineStats,
     bad_samples: u64,
+    /// The latest sensor stats record not yet taken (older ones are superseded: the counters
+    /// are cumulative). One slot, so a caller that never takes them holds no memory.
+    sensor: Option<SensorStats>,
 }
 
 impl Pipeline {
@@ -59,6 +62,7 @@ impl Pipeline {
             evidence: Vec::new(),
             stats: PipelineStats::default(),
             bad_samples: 0,
+            sensor: None,
         }
     }
 
@@ -119,6 +123,11 @@ impl Pipeline {
                 Parsed::Obs(obs) => self.observe(&obs, src),
                 Parsed::Skip => self.stats.skipped += 1,
                 Parsed::Bad(why) => self.bad(src, why, line),
+                // Counted as skipped (no observation); kept for the caller's metrics.
+                Parsed::Stats(s) => {
+                    self.stats.skipped += 1;
+                    self.sensor = Some(s);
+                }
             }
         }
     }
@@ -140,6 +149,12 @@ impl Pipeline {
         evs.into_iter()
             .map(|ev| self.correlator.finding(ev, &self.inventory, &self.severity))
             .collect()
+    }
+
+    /// The latest sensor stats record read since the last call (from the lines of one
+    /// `lines` call when called after each).
+    pub fn take_sensor_stats(&mut self) -> Option<SensorStats> {
+        self.sensor.take()
     }
 
     pub fn detect_stats(&self) -> crate::detect::DetectStats {

@@ -164,9 +164,12 @@ fn spawn_source(
             let pattern = src.path.clone().unwrap_or_default();
             let mut tail = Tailer::new(&src.name, &pattern, src.follow, stored)
                 .with_context(|| format!("source {:?}: {pattern}", src.name))?;
+            let mut counters = core.metrics.tail(&src.name);
             std::thread::spawn(move || {
                 while !shutdown.is_cancelled() {
-                    match tail.poll(CHUNK) {
+                    let polled = tail.poll(CHUNK);
+                    counters.publish(tail.stats());
+                    match polled {
                         Ok(Some(c)) => {
                             let msg = Msg::Chunk {
                                 source: idx,
@@ -241,6 +244,7 @@ fn spawn_source(
         SourceKind::PcapFile => {
             let path = src.path.clone().unwrap_or_default();
             let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
+            let mut counters = core.metrics.capture(&src.name);
             std::thread::spawn(move || {
                 let mut engine = crate::flow::FlowEngine::new(&flow);
                 let mut batch: Vec<Observation<'static>> = Vec::with_capacity(4096);
@@ -248,20 +252,32 @@ fn spawn_source(
                     let obs = std::mem::replace(batch, Vec::with_capacity(4096));
                     tx.blocking_send(Msg::Obs { source: idx, obs }).is_ok()
                 };
-                let r = crate::ingest::pcap_file::replay_pcap(
+                let mut frames = 0u64;
+                let r = crate::ingest::pcap_file::read_pcap(
                     std::path::Path::new(&path),
-                    &mut engine,
-                    |o| {
-                        batch.push(o.clone());
-                        if batch.len() >= 4096 {
-                            send(&mut batch);
+                    |ts, link, frame| {
+                        engine.packet(ts, link, frame, &mut |o: &Observation<'static>| {
+                            batch.push(o.clone());
+                            if batch.len() >= 4096 {
+                                send(&mut batch);
+                            }
+                        });
+                        frames += 1;
+                        // Metrics every 64k frames: a big file shows progress, a frame pays
+                        // one increment.
+                        if frames.is_multiple_of(1 << 16) {
+                            counters.publish(engine.stats());
                         }
                     },
                 );
                 engine.finish(&mut |o: &Observation<'static>| batch.push(o.clone()));
                 send(&mut batch);
-                if let Err(e) = r {
-                    tracing::error!(source = %src.name, error = %e, "cannot read capture");
+                counters.publish(engine.stats());
+                match r {
+                    Ok(c) => counters.bad_time(c.bad_time),
+                    Err(e) => {
+                        tracing::error!(source = %src.name, error = %e, "cannot read capture")
+                    }
                 }
                 let _ = tx.blocking_send(Msg::Done(idx));
             });
@@ -279,9 +295,25 @@ fn spawn_source(
                 });
             })
             .with_context(|| format!("source {:?}: live capture", src.name))?;
+            let mut counters = core.metrics.capture(&src.name);
+            let drops = core.metrics.interface(&live.interface);
             tokio::spawn(async move {
-                shutdown.cancelled().await;
+                // The capture thread reads libpcap's stats once a second (and warns when the
+                // drops grow); copy them and the flow counters to metrics as often.
+                let shared = cap.shared_counters();
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tick.tick() => {
+                            drops.publish(&shared);
+                            counters.publish(cap.flow_stats());
+                        }
+                    }
+                }
+                counters.publish(cap.flow_stats());
                 let _ = cap.stop();
+                drops.publish(&shared);
             });
         }
         SourceKind::Syslog => {
@@ -300,13 +332,33 @@ fn spawn_source(
                 .with_context(|| format!("source {:?}: cannot listen on {listen}", src.name))?;
             let (btx, mut brx) = mpsc::channel::<Vec<u8>>(16);
             let counters = Arc::new(syslog::Counters::default());
+            let mut published = core.metrics.syslog(
+                &src.name,
+                match transport {
+                    syslog::Transport::Udp => "udp",
+                    syslog::Transport::Tcp => "tcp",
+                },
+            );
+            let receiver = counters.clone();
             tokio::spawn(async move {
-                if let Err(e) = syslog::serve_bound(bound, btx, shutdown, counters).await {
+                if let Err(e) = syslog::serve_bound(bound, btx, shutdown, receiver).await {
                     tracing::error!(source = %src.name, error = %e, "syslog receiver stopped");
                 }
             });
             tokio::spawn(async move {
-                while let Some(data) = brx.recv().await {
+                // Publish with every batch, and once a second for what comes without one
+                // (refused connections, framing errors).
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    let data = tokio::select! {
+                        d = brx.recv() => d,
+                        _ = tick.tick() => {
+                            published.publish(counters.snapshot());
+                            continue;
+                        }
+                    };
+                    published.publish(counters.snapshot());
+                    let Some(data) = data else { return };
                     let msg = Msg::Chunk {
                         source: idx,
                         data,
@@ -352,6 +404,22 @@ async fn pipeline_task(
                 .unwrap_or_else(|| cfg.calendar.timezone.tz.clone())
         })
         .collect();
+    // Metric handles, resolved once: per line source, per IDS source (at its first stats
+    // record), per detector.
+    let source_counters: Vec<Option<super::metrics::SourceCounters>> = cfg
+        .sources
+        .iter()
+        .map(|s| {
+            let f = s.format.parse::<Format>().ok()?;
+            let lines = matches!(
+                s.kind,
+                SourceKind::File | SourceKind::Stdin | SourceKind::Syslog
+            );
+            lines.then(|| core.metrics.source(&s.name, f.as_str()))
+        })
+        .collect();
+    let mut sensors: Vec<Option<super::metrics::SensorGauges>> = vec![None; cfg.sources.len()];
+    let mut detector_counters = core.metrics.detectors();
     let mut last = pipeline.stats;
     while let Some(msg) = rx.recv().await {
         let now = Timestamp::now();
@@ -363,7 +431,17 @@ async fn pipeline_task(
             } => {
                 if let Some(p) = parsers[source].as_deref_mut() {
                     let pctx = ParseContext::new(tzs[source].clone(), now);
+                    let before = pipeline.stats;
                     pipeline.lines(p, &pctx, &data, &views[source]);
+                    if let Some(c) = &source_counters[source] {
+                        let after = pipeline.stats;
+                        c.add(after.lines - before.lines, after.bad - before.bad);
+                    }
+                    if let Some(s) = pipeline.take_sensor_stats() {
+                        sensors[source]
+                            .get_or_insert_with(|| core.metrics.sensor(&cfg.sources[source].name))
+                            .update(&s);
+                    }
                 }
                 offset.into_iter().collect()
             }
@@ -394,8 +472,9 @@ async fn pipeline_task(
         m.lines_bad.inc_by(st.bad - last.bad);
         m.observations.inc_by(st.observations - last.observations);
         m.evidence.inc_by(st.evidence - last.evidence);
-        m.detector_evictions
-            .set(pipeline.detect_stats().total_evictions() as i64);
+        let detect = pipeline.detect_stats();
+        m.detector_evictions.set(detect.total_evictions() as i64);
+        detector_counters.publish(&detect);
         last = st;
         if findings.is_empty() && offsets.is_empty() {
             continue;

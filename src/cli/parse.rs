@@ -3,7 +3,7 @@
 //! log source is read the way they expect. Summary counts go to stderr.
 //!
 //! Owns only presentation; the parsing is `crate::parse`.
-use crate::model::{Observation, Proto};
+use crate::model::{Observation, Proto, SensorStats};
 use crate::parse::{Format, ParseContext, Parsed, parser_for};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -62,10 +62,17 @@ pub fn run(args: &ParseArgs) -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match run_on(format, &ctx, BufReader::new(input), &mut out) {
         Ok(c) => {
-            eprintln!(
-                "{} lines: {} observations, {} skipped, {} errors",
-                c.lines, c.obs, c.skipped, c.bad
-            );
+            if c.stats > 0 {
+                eprintln!(
+                    "{} lines: {} observations, {} sensor stats, {} skipped, {} errors",
+                    c.lines, c.obs, c.stats, c.skipped, c.bad
+                );
+            } else {
+                eprintln!(
+                    "{} lines: {} observations, {} skipped, {} errors",
+                    c.lines, c.obs, c.skipped, c.bad
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -83,6 +90,8 @@ pub struct Counts {
     pub obs: u64,
     pub skipped: u64,
     pub bad: u64,
+    /// Sensor stats records (Suricata EVE `stats`).
+    pub stats: u64,
 }
 
 /// Parse every line of `input` and write one JSON object per line to `out`.
@@ -115,6 +124,10 @@ pub fn run_on(
             Parsed::Bad(why) => {
                 c.bad += 1;
                 json!({"line": c.lines, "error": why})
+            }
+            Parsed::Stats(s) => {
+                c.stats += 1;
+                stats_json(c.lines, &s, &ctx.tz)
             }
         };
         serde_json::to_writer(&mut *out, &v)?;
@@ -170,4 +183,39 @@ pub fn to_json(line: u64, o: &Observation<'_>, tz: &TimeZone) -> Value {
     }
     put("note", json!(o.note.as_deref()));
     Value::Object(m)
+}
+
+/// The normalized view of a sensor stats record: `kind` "stats" and the counters it carries.
+pub fn stats_json(line: u64, s: &SensorStats, tz: &TimeZone) -> Value {
+    let offset = tz.to_offset(s.time);
+    let mut v = json!({
+        "line": line,
+        "time": s.time.display_with_offset(offset).to_string(),
+        "kind": "stats",
+    });
+    if let (Value::Object(m), Ok(Value::Object(counters))) = (&mut v, serde_json::to_value(s)) {
+        m.extend(counters.into_iter().filter(|(k, _)| k != "time"));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eve_stats_line_prints_its_counters() {
+        let line = r#"{"timestamp":"2026-11-23T11:59:52.000412+0000","event_type":"stats","stats":{"uptime":60,"capture":{"kernel_packets":1000,"kernel_drops":7},"decoder":{"pkts":993,"invalid":1},"detect":{"alert":2}}}"#;
+        let ctx = ParseContext::new(TimeZone::UTC, "2026-11-23T12:00:00Z".parse().unwrap());
+        let mut out = Vec::new();
+        let c = run_on(Format::SuricataEve, &ctx, line.as_bytes(), &mut out).unwrap();
+        assert_eq!((c.lines, c.stats, c.obs, c.skipped), (1, 1, 0, 0));
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            json!({"line": 1, "time": "2026-11-23T11:59:52.000412+00:00", "kind": "stats",
+                   "uptime": 60, "kernel_packets": 1000, "kernel_drops": 7,
+                   "decoder_packets": 993, "decoder_invalid": 1, "detect_alerts": 2})
+        );
+    }
 }

@@ -139,6 +139,11 @@ impl LiveCapture {
         &self.counters
     }
 
+    /// The counters, shared: readable (e.g. by a metrics task) after the capture is moved.
+    pub fn shared_counters(&self) -> Arc<LiveCounters> {
+        self.counters.clone()
+    }
+
     /// Flow-engine counters as of the last stats tick (about once a second) or the stop.
     pub fn flow_stats(&self) -> FlowStats {
         match self.flow.lock() {

@@ -5,7 +5,7 @@
 //! parser never panics and never fails the pipeline: it answers [`Parsed::Skip`] for lines it
 //! understands but that carry nothing of interest, and [`Parsed::Bad`] with a static reason for
 //! lines it cannot read; the caller counts and samples both.
-use crate::model::Observation;
+use crate::model::{Observation, SensorStats};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::fmt;
@@ -164,8 +164,11 @@ impl ParseContext {
 pub enum Parsed<'a> {
     /// Something a detector may use.
     Obs(Observation<'a>),
-    /// Understood, not interesting: headers, comments, stats, other programs' lines.
+    /// Understood, not interesting: headers, comments, other programs' lines.
     Skip,
+    /// A sensor's own health counters (Suricata EVE `stats`): for metrics and logs, never for
+    /// detectors.
+    Stats(SensorStats),
     /// Not understood; the reason is for counters and the sampled log.
     Bad(&'static str),
 }
