@@ -134,3 +134,26 @@ fn a_long_gap_restarts_the_series() {
     }
     assert!(h.out.is_empty());
 }
+
+/// One-off contacts keep no log line (a busy edge has millions of them), yet the evidence of a
+/// real beacon still cites two lines: its second contact and the one that tipped it.
+#[test]
+fn evidence_cites_the_second_and_the_current_contact() {
+    let mut h = Harness::new("", &[]);
+    let lines: Vec<String> = (0..12).map(|i| format!("flow record {i}")).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let mut o = conn(
+            ObsKind::Flow,
+            at(i as i64 * 60),
+            ip("10.1.2.3"),
+            40_000,
+            ip("198.51.100.7"),
+            443,
+        );
+        o.raw = line;
+        h.feed(&o);
+    }
+    let ev = h.of_kind(EvidenceKind::Beacon);
+    assert_eq!(ev.len(), 1, "{:?}", h.out);
+    assert_eq!(ev[0].raw, vec!["flow record 1", "flow record 11"]);
+}

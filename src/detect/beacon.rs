@@ -7,7 +7,10 @@
 //! pollers exist (monitoring agents, update checks): their destinations belong in
 //! `inventory.allow`, their ports in `ignore_ports` (NTP and DNS by default).
 use super::bounded::{BoundedMap, Dedupe};
-use super::{DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws};
+use super::{
+    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_evidence, outbound,
+    push_raws,
+};
 use crate::config::BeaconConfig;
 use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
 use jiff::{SignedDuration, Timestamp};
@@ -132,8 +135,7 @@ impl Detector for BeaconDetector {
             |s| s.restart(now),
         );
         if fresh || s.contacts == 1 && s.intervals.is_empty() && s.last == now {
-            if s.first_raw.is_empty() {
-                keep_raw(&mut s.first_raw, obs.raw);
+            if s.port.is_none() {
                 s.port = obs.dst_port;
             }
             return;
@@ -144,7 +146,6 @@ impl Detector for BeaconDetector {
         }
         if gap > self.max_interval {
             s.restart(now);
-            keep_raw(&mut s.first_raw, obs.raw);
             s.port = obs.dst_port;
             return;
         }
@@ -152,6 +153,7 @@ impl Detector for BeaconDetector {
         s.push(ms, self.need);
         s.last = now;
         s.contacts += 1;
+        keep_raw_when_repeated(&mut s.first_raw, obs.raw, s.contacts);
         if s.intervals.len() < self.need {
             return;
         }

@@ -10,7 +10,8 @@
 //! this one's.
 use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
+    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_evidence, outbound,
+    push_raws, window_len,
 };
 use crate::config::BruteForceConfig;
 use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
@@ -112,9 +113,7 @@ impl Detector for BruteForceDetector {
         if s.win.advance(now, window) {
             s.clear();
         }
-        if s.first_raw.is_empty() {
-            keep_raw(&mut s.first_raw, obs.raw);
-        }
+        keep_raw_when_repeated(&mut s.first_raw, obs.raw, s.win.count);
         if is_failure {
             s.failures += 1;
         }

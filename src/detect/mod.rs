@@ -253,6 +253,17 @@ pub(crate) fn keep_raw(buf: &mut String, raw: &str) {
     buf.push_str(&raw[..end]);
 }
 
+/// Like [`keep_raw`], but only from a key's second record on (`count` is the records seen for
+/// it so far, this one included). For tables that see every flow of a busy edge, most keys are
+/// seen once and never become evidence; holding their line would cost up to
+/// [`Evidence::MAX_RAW_LEN`] bytes per entry times the table's cap. The evidence still cites
+/// the current line, so a threshold of one loses nothing.
+pub(crate) fn keep_raw_when_repeated(buf: &mut String, raw: &str, count: u64) {
+    if buf.is_empty() && count >= 2 {
+        keep_raw(buf, raw);
+    }
+}
+
 /// Add the first-kept and the current raw line to an evidence record, skipping empties and
 /// duplicates.
 pub(crate) fn push_raws(ev: &mut Evidence, first: &str, current: &str) {
