@@ -3,7 +3,7 @@
 //! its attacker-keyed state in these so memory is bounded whatever the input (DESIGN invariant 5).
 use jiff::{SignedDuration, Timestamp};
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hash};
 
 /// A map with at most `cap` entries. When full, inserting evicts an entry that has not been
@@ -12,9 +12,13 @@ use std::hash::{BuildHasher, Hash};
 /// allocates nothing per observation. The hasher is foldhash, randomly seeded per map: fast
 /// on the packet path, and an attacker who cannot learn the seed cannot aim collisions (and
 /// the cap bounds the damage if they could).
+///
+/// The index holds only 4-byte slot numbers; keys and their hashes live in the slots. That
+/// keeps the index small enough to stay in cache, and evicting needs no rehash of the old key.
 #[derive(Debug)]
 pub struct BoundedMap<K, V> {
-    index: HashMap<K, usize, foldhash::fast::RandomState>,
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     slots: Vec<Slot<K, V>>,
     /// CLOCK reference bits, apart from the slots so the hand's sweep reads one dense array
     /// instead of touching every (large) value.
@@ -26,6 +30,7 @@ pub struct BoundedMap<K, V> {
 
 #[derive(Debug)]
 struct Slot<K, V> {
+    hash: u64,
     key: K,
     value: V,
 }
@@ -33,9 +38,10 @@ struct Slot<K, V> {
 impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     /// A map that never holds more than `cap` entries (at least 1).
     pub fn new(cap: usize) -> Self {
-        let cap = cap.max(1);
+        let cap = cap.clamp(1, u32::MAX as usize);
         BoundedMap {
-            index: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             slots: Vec::new(),
             referenced: Vec::new(),
             hand: 0,
@@ -58,13 +64,24 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         self.evictions
     }
 
+    fn find<Q>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let slots = &self.slots;
+        self.index
+            .find(self.hasher.hash_one(key), |&i| slots[i as usize].key.borrow() == key)
+            .map(|&i| i as usize)
+    }
+
     /// Look up without marking the entry as used.
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.index.get(key).map(|&i| &self.slots[i].value)
+        self.find(key).map(|i| &self.slots[i].value)
     }
 
     /// Look up and mark as recently used.
@@ -73,7 +90,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let i = *self.index.get(key)?;
+        let i = self.find(key)?;
         self.referenced[i] = true;
         Some(&mut self.slots[i].value)
     }
@@ -86,15 +103,23 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         init: impl FnOnce() -> V,
         recycle: impl FnOnce(&mut V),
     ) -> &mut V {
-        if let Some(&i) = self.index.get(&key) {
-            self.referenced[i] = true;
-            return &mut self.slots[i].value;
+        let hash = self.hasher.hash_one(&key);
+        let slots = &self.slots;
+        if let Some(&i) = self.index.find(hash, |&i| slots[i as usize].key == key) {
+            self.referenced[i as usize] = true;
+            return &mut self.slots[i as usize].value;
         }
         if self.slots.len() < self.cap {
             let i = self.slots.len();
-            self.index.insert(key.clone(), i);
-            self.slots.push(Slot { key, value: init() });
+            self.slots.push(Slot {
+                hash,
+                key,
+                value: init(),
+            });
             self.referenced.push(true);
+            let slots = &self.slots;
+            self.index
+                .insert_unique(hash, i as u32, |&j| slots[j as usize].hash);
             return &mut self.slots[i].value;
         }
         // Full: advance the hand, giving referenced entries a second chance. Terminates within
@@ -114,9 +139,15 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         self.hand = victim + 1;
         self.evictions += 1;
         self.referenced[victim] = true;
+        let old = self.slots[victim].hash;
+        if let Ok(e) = self.index.find_entry(old, |&j| j as usize == victim) {
+            e.remove();
+        }
+        let slots = &self.slots;
+        self.index
+            .insert_unique(hash, victim as u32, |&j| slots[j as usize].hash);
         let slot = &mut self.slots[victim];
-        self.index.remove(&slot.key);
-        self.index.insert(key.clone(), victim);
+        slot.hash = hash;
         slot.key = key;
         recycle(&mut slot.value);
         &mut slot.value
@@ -128,12 +159,24 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let i = self.index.remove(key)?;
+        let slots = &self.slots;
+        let (i, _) = self
+            .index
+            .find_entry(self.hasher.hash_one(key), |&i| {
+                slots[i as usize].key.borrow() == key
+            })
+            .ok()?
+            .remove();
+        let i = i as usize;
+        let last = self.slots.len() - 1;
         let slot = self.slots.swap_remove(i);
         self.referenced.swap_remove(i);
-        if i < self.slots.len() {
-            let moved = self.slots[i].key.clone();
-            self.index.insert(moved, i);
+        if i < last {
+            // The former last slot now lives at `i`: point its index entry there.
+            let moved = self.slots[i].hash;
+            if let Some(j) = self.index.find_mut(moved, |&j| j as usize == last) {
+                *j = i as u32;
+            }
         }
         Some(slot.value)
     }
@@ -382,5 +425,48 @@ mod tests {
         assert!(w.advance(t2, len));
         assert_eq!(w.count, 1);
         assert!(w.may_emit(t2, len));
+    }
+
+    proptest::proptest! {
+        /// Against a plain map: whatever the mix of inserts, lookups and removals, every held
+        /// key is found with its own value, a removed key is gone, the just-inserted key is
+        /// held, and the size never passes the cap.
+        #[test]
+        fn map_agrees_with_a_model(ops in proptest::collection::vec((0u8..3, 0u16..40), 1..400)) {
+            let mut m: BoundedMap<u16, u32> = BoundedMap::new(8);
+            let mut model = std::collections::HashMap::new();
+            for (n, (op, k)) in ops.into_iter().enumerate() {
+                match op {
+                    0 => {
+                        let v = m.get_or_insert(k, || n as u32, |v| *v = n as u32);
+                        model.entry(k).or_insert(n as u32);
+                        *v = model[&k];
+                        proptest::prop_assert_eq!(m.get(&k), Some(&model[&k]));
+                    }
+                    1 => {
+                        let got = m.remove(&k);
+                        let want = model.remove(&k);
+                        if let Some(g) = got {
+                            proptest::prop_assert_eq!(Some(g), want);
+                        }
+                        proptest::prop_assert!(m.get(&k).is_none());
+                    }
+                    _ => {
+                        if let Some(v) = m.get_mut(&k) {
+                            *v += 1;
+                            *model.get_mut(&k).unwrap() += 1;
+                        }
+                    }
+                }
+                // Evicted keys leave the model too.
+                model.retain(|k, _| m.get(k).is_some());
+                proptest::prop_assert!(m.len() <= 8);
+                proptest::prop_assert_eq!(m.len(), model.len());
+                for (k, v) in m.iter() {
+                    proptest::prop_assert_eq!(m.get(k), Some(v));
+                    proptest::prop_assert_eq!(model.get(k), Some(v));
+                }
+            }
+        }
     }
 }

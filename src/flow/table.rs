@@ -10,7 +10,8 @@
 use super::decode::{Packet, tcp_flags};
 use crate::model::{ObsKind, Observation, Proto};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -208,7 +209,10 @@ pub struct TableStats {
 
 /// Bounded flow table.
 pub struct FlowTable {
-    map: HashMap<FlowKey, u32, foldhash::fast::RandomState>,
+    /// Index from key to slab slot. It stores only the 4-byte slot number (the key lives in
+    /// the slab), so a million flows cost a few MB of index rather than a copy of every key.
+    map: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
     slab: Vec<Entry>,
     free: Vec<u32>,
     head: u32,
@@ -223,7 +227,8 @@ impl FlowTable {
     pub fn new(cap: usize, idle: std::time::Duration) -> FlowTable {
         let cap = cap.clamp(1, NIL as usize - 1);
         FlowTable {
-            map: HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            map: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             slab: Vec::new(),
             free: Vec::new(),
             head: NIL,
@@ -249,7 +254,9 @@ impl FlowTable {
     ) {
         self.expire(ts, out);
         let (key, from_a) = FlowKey::of(p);
-        match self.map.get(&key).copied() {
+        let hash = self.hasher.hash_one(key);
+        let slab = &self.slab;
+        match self.map.find(hash, |&i| slab[i as usize].key == key).copied() {
             Some(i) => self.update(i, ts, p, from_a, out),
             None => self.start(key, ts, p, from_a, out),
         }
@@ -350,7 +357,11 @@ impl FlowTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.map.insert(key, i);
+        let (slab, hasher) = (&self.slab, &self.hasher);
+        self.map
+            .insert_unique(self.hasher.hash_one(key), i, |&j| {
+                hasher.hash_one(slab[j as usize].key)
+            });
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
@@ -488,7 +499,9 @@ impl FlowTable {
         // `unlink` is a no-op on an entry that is not linked.
         self.unlink(i);
         let key = self.slab[i as usize].key;
-        self.map.remove(&key);
+        if let Ok(entry) = self.map.find_entry(self.hasher.hash_one(key), |&j| j == i) {
+            entry.remove();
+        }
         self.free.push(i);
     }
 
