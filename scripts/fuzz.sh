@@ -76,6 +76,7 @@ for t in "${targets[@]}"; do
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t.log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$logs/$t.log" | tail -1)
+  cov0=$(grep -m1 -o 'INITED cov: [0-9]*' "$logs/$t.log" | cut -d' ' -f3)
   cov=$(grep -o 'cov: [0-9]*' "$logs/$t.log" | tail -1 | cut -d' ' -f2)
   corp=$(grep -o 'corp: [0-9]*' "$logs/$t.log" | tail -1 | cut -d' ' -f2)
   if [ $rc -eq 0 ]; then
@@ -86,14 +87,15 @@ for t in "${targets[@]}"; do
     grep -E '^(==[0-9]+==|thread .* panicked|SUMMARY|Test unit written|artifact_prefix|.*Timeout|.*out-of-memory)' \
       "$logs/$t.log" | head -20 >&2 || tail -30 "$logs/$t.log" >&2
   fi
-  line=$(printf '%-13s %12s %9s %7s %6s  %s' "$t" "${execs:--}" "${rate:--}" "${cov:--}" "${corp:--}" "$status")
+  line=$(printf '%-13s %10s %7s %8s %5s %6s  %s' "$t" "${execs:--}" "${rate:--}" "${cov0:--}" "${cov:--}" \
+    "${corp:--}" "$status")
   echo "$line"
   summary+=("$line")
 done
 
 echo
 echo "==> summary (${secs}s per target, sanitizer $san)"
-printf '%-13s %12s %9s %7s %6s  %s\n' target execs exec/s cov corpus status
+printf '%-13s %10s %7s %8s %5s %6s  %s\n' target execs exec/s seed-cov cov corpus status
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]} (inputs in $PWD/artifacts/<target>/, logs in $PWD/$logs/)" >&2
