@@ -1,7 +1,8 @@
 //! Fuzz the zeek_conn parser: any bytes, split into lines, through one parser instance (so
-//! stateful parsers see headers followed by records). It must never panic.
+//! stateful parsers see headers followed by records). It must never panic, and an observation's
+//! `raw` must be (a part of) the line it came from.
 #![no_main]
-use cordon::parse::{Format, ParseContext, parser_for};
+use cordon::parse::{Format, ParseContext, Parsed, parser_for};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut p = parser_for(Format::ZeekConn);
     for line in text.split('\n') {
-        let _ = p.parse(line, &ctx);
+        if let Parsed::Obs(o) = p.parse(line, &ctx) {
+            assert!(line.contains(o.raw.trim_end_matches(['\r', '\n'])));
+        }
     }
 });

@@ -232,8 +232,9 @@ pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
         }
         1 => {
             let i = l4.get(..8)?;
-            // Timestamp messages carry 20 bytes; a shorter one is etherparse's to judge.
-            if avail < 8 || (matches!(i[0], 13 | 14) && avail < 20) {
+            // A timestamp message (13/14, code 0) is exactly 20 bytes: etherparse refuses any
+            // other length (as captured, cut at the IP total length), so leave those to it.
+            if avail < 8 || (matches!(i[0], 13 | 14) && i[1] == 0 && l4.len().min(avail) != 20) {
                 return None;
             }
             p.icmp = Some((i[0], i[1]));
@@ -480,6 +481,58 @@ mod tests {
         assert_eq!(p.proto, Proto::Icmpv6);
         assert_eq!(p.icmp, Some((128, 0)));
         assert_eq!(p.src_port, 7);
+    }
+
+    /// Ethernet + IPv4 (total length `total`) + an ICMP timestamp reply of `icmp_len` bytes.
+    fn icmp_timestamp_eth(total: u16, icmp_len: usize) -> Vec<u8> {
+        let mut v = vec![2, 0, 0, 0, 0x0b, 2, 2, 0, 0, 0, 0x0a, 1, 0x08, 0x00];
+        v.extend_from_slice(&[0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0]);
+        v[16..18].copy_from_slice(&total.to_be_bytes());
+        v.extend_from_slice(&[10, 1, 2, 3, 198, 51, 100, 80]);
+        let mut icmp = vec![14, 0, 0, 0, 0x01, 0x02, 0, 1];
+        icmp.resize(icmp_len, 0x5a);
+        v.extend(icmp);
+        v
+    }
+
+    /// Found by `cargo fuzz run frame`: the fast path took an ICMP timestamp reply that was
+    /// longer than 20 bytes, etherparse refused it, so the same packet decoded or not depending
+    /// on the link type. Both paths now refuse it.
+    #[test]
+    fn icmp_timestamp_of_wrong_length_is_refused_by_both_paths() {
+        let crash: [u8; 62] = [
+            0x02, 0x00, 0x00, 0x00, 0x0b, 0x02, 0x02, 0x00, 0x00, 0x00, 0x0a, 0x01, 0x08, 0x00,
+            0x45, 0x00, 0x00, 0xa4, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0x00, 0x00, 0x0a, 0x81,
+            0x02, 0x03, 0xc6, 0x33, 0x64, 0x50, 0x0e, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x0a, 0x01, 0x82, 0x03, 0xc6, 0x33, 0x64, 0x50, 0xc3, 0x50, 0x00, 0x00, 0x00,
+            0x72, 0x10, 0x00, 0x00, 0x00, 0x00,
+        ];
+        // Too long (28 bytes captured of 144), too long and complete, too short (truncated).
+        for f in [
+            crash.to_vec(),
+            icmp_timestamp_eth(48, 28),
+            icmp_timestamp_eth(40, 12),
+        ] {
+            assert_eq!(fast_ipv4(&f), None, "{f:02x?}");
+            assert_eq!(decode(LinkType::Ethernet, &f), Err(Malformed::BadTransport));
+            assert_eq!(
+                decode(LinkType::RawIp, &f[14..]),
+                Err(Malformed::BadTransport)
+            );
+        }
+        // Exactly 20 bytes: both paths decode it, the identifier pairs reply with request.
+        let ok = icmp_timestamp_eth(40, 20);
+        let p = fast_ipv4(&ok).unwrap();
+        assert_eq!(Ok(p), decode_slow(LinkType::Ethernet, &ok));
+        assert_eq!(
+            (p.icmp, p.src_port, p.dst_port),
+            (Some((14, 0)), 0x0102, 0x0102)
+        );
+        // Ethernet padding past the IP total length does not make it "too long".
+        let mut padded = ok.clone();
+        padded.extend_from_slice(&[0; 6]);
+        assert_eq!(fast_ipv4(&padded), Some(p));
+        assert_eq!(decode_slow(LinkType::Ethernet, &padded), Ok(p));
     }
 
     #[test]
