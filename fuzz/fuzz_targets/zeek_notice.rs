@@ -6,10 +6,7 @@ use cordon::parse::{Format, ParseContext, Parsed, parser_for};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let ctx = ParseContext {
-        tz: jiff::tz::TimeZone::UTC,
-        now: jiff::Timestamp::from_second(1_795_945_921).unwrap(),
-    };
+    let ctx = ParseContext::new(jiff::tz::TimeZone::UTC, jiff::Timestamp::from_second(1_795_945_921).unwrap());
     let text = String::from_utf8_lossy(data);
     let mut p = parser_for(Format::ZeekNotice);
     for line in text.split('\n') {

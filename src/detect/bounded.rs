@@ -1,9 +1,9 @@
 //! Bounded state for detectors: a capped map with CLOCK (second-chance) eviction, a capped
 //! distinct-value counter, and a tumbling window. Owns no detection logic; every detector keeps
 //! its attacker-keyed state in these so memory is bounded whatever the input (DESIGN invariant 5).
+use hashbrown::HashTable;
 use jiff::{SignedDuration, Timestamp};
 use std::borrow::Borrow;
-use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hash};
 
 /// A map with at most `cap` entries. When full, inserting evicts an entry that has not been
@@ -71,7 +71,9 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     {
         let slots = &self.slots;
         self.index
-            .find(self.hasher.hash_one(key), |&i| slots[i as usize].key.borrow() == key)
+            .find(self.hasher.hash_one(key), |&i| {
+                slots[i as usize].key.borrow() == key
+            })
             .map(|&i| i as usize)
     }
 

@@ -9,8 +9,8 @@
 
 use super::decode::{Packet, tcp_flags};
 use crate::model::{ObsKind, Observation, Proto};
-use std::borrow::Cow;
 use hashbrown::HashTable;
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
@@ -256,7 +256,11 @@ impl FlowTable {
         let (key, from_a) = FlowKey::of(p);
         let hash = self.hasher.hash_one(key);
         let slab = &self.slab;
-        match self.map.find(hash, |&i| slab[i as usize].key == key).copied() {
+        match self
+            .map
+            .find(hash, |&i| slab[i as usize].key == key)
+            .copied()
+        {
             Some(i) => self.update(i, ts, p, from_a, out),
             None => self.start(key, ts, p, from_a, out),
         }
@@ -358,10 +362,9 @@ impl FlowTable {
             }
         };
         let (slab, hasher) = (&self.slab, &self.hasher);
-        self.map
-            .insert_unique(self.hasher.hash_one(key), i, |&j| {
-                hasher.hash_one(slab[j as usize].key)
-            });
+        self.map.insert_unique(self.hasher.hash_one(key), i, |&j| {
+            hasher.hash_one(slab[j as usize].key)
+        });
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {

@@ -106,7 +106,10 @@ impl LineParser for EveParser {
         if !trimmed.starts_with('{') {
             return Parsed::Bad("eve: not a JSON object");
         }
-        if memchr::memmem::find(line.as_bytes(), b"\"event_type\":\"stats\"").is_some() {
+        // Built once: `memmem::find` would build a searcher for every line.
+        static STATS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"event_type\":\"stats\""));
+        if STATS.find(line.as_bytes()).is_some() {
             return stats(line, ctx);
         }
         let ev: Eve<'a> = match serde_json::from_str(line) {

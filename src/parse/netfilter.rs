@@ -17,7 +17,9 @@ use super::syslog_header;
 use super::{LineParser, ParseContext, Parsed};
 use crate::model::{ObsKind, Observation, Proto};
 use jiff::Timestamp;
+use memchr::memmem;
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 #[derive(Debug, Default)]
 pub struct NetfilterParser;
@@ -38,9 +40,9 @@ impl LineParser for NetfilterParser {
         // The kernel writes `PREFIXIN=… OUT=…` with no blank of its own after the prefix, so
         // `IN=` is found as the one just before the first ` OUT=`.
         // Proxmox leaves `OUT=` out: then `IN=` must start a token.
-        let in_at = find_token(msg, "OUT=")
-            .and_then(|o| msg[..o].rfind("IN="))
-            .or_else(|| find_token(msg, "IN="));
+        let in_at = find_token(msg, &OUT)
+            .and_then(|o| memmem::rfind(&msg.as_bytes()[..o], b"IN="))
+            .or_else(|| find_token(msg, &IN));
         let Some(in_at) = in_at else {
             // Another kernel message (or another program) in the same file.
             return Parsed::Skip;
@@ -56,25 +58,36 @@ fn parse_fields<'a>(fields: &'a str, prefix: &'a str, time: Timestamp, raw: &'a 
     let mut proto: Option<&str> = None;
     let (mut icmp_type, mut icmp_code) = (None, None);
     let mut have_len = false;
-    for tok in fields.split(' ') {
+    // Byte-wise: this loop runs for every token of every firewall line.
+    let b = fields.as_bytes();
+    let mut pos = 0;
+    while pos < b.len() {
+        let end = memchr::memchr(b' ', &b[pos..]).map_or(b.len(), |i| pos + i);
+        let tok = &fields[pos..end];
+        pos = end + 1;
         if tok.starts_with('[') {
             break; // the quoted inner packet of an ICMP error
         }
-        let Some((k, v)) = tok.split_once('=') else {
+        let Some(eq) = memchr::memchr(b'=', tok.as_bytes()) else {
             continue;
         };
-        match k {
-            "SRC" => o.src = ip(v),
-            "DST" => o.dst = ip(v),
-            "SPT" => o.src_port = port(v),
-            "DPT" => o.dst_port = port(v),
-            "PROTO" if proto.is_none() => proto = Some(v),
-            "LEN" if !have_len => {
+        let v = &tok[eq + 1..];
+        match &tok.as_bytes()[..eq] {
+            b"SRC" => o.src = ip(v),
+            b"DST" => o.dst = ip(v),
+            b"SPT" => o.src_port = port(v),
+            b"DPT" => {
+                o.dst_port = port(v);
+                // Everything after the ports (WINDOW, flags, URGP) is not used.
+                break;
+            }
+            b"PROTO" if proto.is_none() => proto = Some(v),
+            b"LEN" if !have_len => {
                 have_len = true;
                 o.bytes = num(v).unwrap_or(0);
             }
-            "TYPE" if icmp_type.is_none() => icmp_type = num::<u8>(v),
-            "CODE" if icmp_code.is_none() => icmp_code = num::<u8>(v),
+            b"TYPE" if icmp_type.is_none() => icmp_type = num::<u8>(v),
+            b"CODE" if icmp_code.is_none() => icmp_code = num::<u8>(v),
             _ => {}
         }
     }
@@ -115,14 +128,18 @@ fn action(prefix: &str) -> ObsKind {
     }
 }
 
+// Searchers built once, not per line.
+static OUT: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("OUT="));
+static IN: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("IN="));
+
 /// Byte offset of `key` at a token start (start of string or after a blank).
-fn find_token(s: &str, key: &str) -> Option<usize> {
-    if s.starts_with(key) {
+fn find_token(s: &str, key: &memmem::Finder<'_>) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.starts_with(key.needle()) {
         return Some(0);
     }
-    let b = s.as_bytes();
     let mut from = 0;
-    while let Some(p) = memchr::memmem::find(&b[from..], key.as_bytes()) {
+    while let Some(p) = key.find(&b[from..]) {
         let at = from + p;
         if at > 0 && b[at - 1] == b' ' {
             return Some(at);
