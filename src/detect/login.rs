@@ -11,7 +11,7 @@
 //! of it (no string is stored), and a name becomes an account only through
 //! [`AccountName::parse_with`] with the configured pattern; an invalid name yields no evidence
 //! and is counted. Logins to servers outside campus are not campus accounts and are ignored.
-use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
+use super::bounded::{BoundedMap, Fingerprint, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, push_raws, window_len,
 };
@@ -47,12 +47,33 @@ impl User {
 /// Per source address: failures in the window and which user names they were for.
 struct Source {
     win: Window,
-    users: DistinctSet,
+    users: UserMix,
 }
 
-/// Distinct user names remembered per source (only "one or more than one" matters, plus a
-/// count for the log).
-const USERS_PER_SOURCE: usize = 16;
+/// Whether a source's failures were all for one user name. Only "one or several" matters,
+/// so it is two words inline: no per-source allocation to chase on a busy sshd log.
+#[derive(Default, Clone, Copy)]
+struct UserMix {
+    first: Option<u64>,
+    several: bool,
+}
+
+impl UserMix {
+    fn insert(&mut self, k: u64) {
+        match self.first {
+            None => self.first = Some(k),
+            Some(f) if f != k => self.several = true,
+            Some(_) => {}
+        }
+    }
+    /// Every failure was for `k`.
+    fn only(&self, k: u64) -> bool {
+        self.first == Some(k) && !self.several
+    }
+    fn clear(&mut self) {
+        *self = UserMix::default();
+    }
+}
 
 pub struct LoginDetector {
     window: SignedDuration,
@@ -117,7 +138,7 @@ impl LoginDetector {
             src,
             || Source {
                 win: Window::new(now),
-                users: DistinctSet::default(),
+                users: UserMix::default(),
             },
             |s| {
                 s.win.recycle(now);
@@ -128,7 +149,7 @@ impl LoginDetector {
             s.users.clear();
         }
         if let Some(k) = key {
-            s.users.insert(k, USERS_PER_SOURCE);
+            s.users.insert(k);
         }
         let Some(key) = key else {
             return;
@@ -171,7 +192,7 @@ impl LoginDetector {
             .sources
             .get(&src)
             .filter(|s| in_window(&s.win))
-            .filter(|s| !(s.users.len() == 1 && s.users.contains(key) && !s.users.saturated()))
+            .filter(|s| !s.users.only(key))
             .map_or((0, now), |s| (s.win.count, s.win.start));
         let blamed = self.is_blamed(src, now);
         let user_failures = self

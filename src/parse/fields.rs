@@ -109,7 +109,7 @@ pub fn last_addr(s: &str) -> Option<AddrAt<'_>> {
     while let Some(p) = rfind_word(&s.as_bytes()[..end], b" port ") {
         end = p;
         let before = &s[..p];
-        let ip_start = before.rfind(' ').map_or(0, |i| i + 1);
+        let ip_start = memchr::memrchr(b' ', before.as_bytes()).map_or(0, |i| i + 1);
         let Some(addr) = ip(&before[ip_start..]) else {
             continue;
         };

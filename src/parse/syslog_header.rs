@@ -218,7 +218,7 @@ pub fn local_to_ts(dt: DateTime, tz: &TimeZone) -> Option<Timestamp> {
 /// After the stamp: `host prog[pid]: msg`, tolerating a missing host and a missing pid.
 fn parse_host_tag(s: &str, time: Timestamp) -> Result<Header<'_>, &'static str> {
     let s = s.trim_start_matches(' ');
-    let (first, after_first) = s.split_once(' ').unwrap_or((s, ""));
+    let (first, after_first) = split_blank(s).unwrap_or((s, ""));
     if looks_like_tag(first) {
         let (program, pid) = split_tag(first);
         return Ok(Header {
@@ -231,7 +231,7 @@ fn parse_host_tag(s: &str, time: Timestamp) -> Result<Header<'_>, &'static str> 
     }
     let host = first;
     let rest = after_first.trim_start_matches(' ');
-    let (tag, msg) = match rest.split_once(' ') {
+    let (tag, msg) = match split_blank(rest) {
         Some((tag, msg)) => (tag, msg.trim_start_matches(' ')),
         None => (rest, ""),
     };
@@ -258,14 +258,20 @@ fn parse_host_tag(s: &str, time: Timestamp) -> Result<Header<'_>, &'static str> 
     })
 }
 
+/// `split_once(' ')` with the memchr crate's search (this runs twice on every line).
+fn split_blank(s: &str) -> Option<(&str, &str)> {
+    let i = memchr::memchr(b' ', s.as_bytes())?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 fn looks_like_tag(t: &str) -> bool {
-    t.ends_with(':') || (t.contains('[') && t.ends_with(']'))
+    t.ends_with(':') || (t.ends_with(']') && memchr::memchr(b'[', t.as_bytes()).is_some())
 }
 
 /// `prog[pid]:` → (`prog`, Some(`pid`)); `prog:` → (`prog`, None).
 fn split_tag(t: &str) -> (&str, Option<&str>) {
     let t = t.strip_suffix(':').unwrap_or(t);
-    match t.split_once('[') {
+    match memchr::memchr(b'[', t.as_bytes()).map(|i| (&t[..i], &t[i + 1..])) {
         Some((prog, pid)) => (prog, Some(pid.trim_end_matches(']'))),
         None => (t, None),
     }
