@@ -144,6 +144,10 @@ impl Pipeline {
 
     /// Findings for the evidence gathered since the last call.
     pub fn take_findings(&mut self) -> Vec<Finding> {
+        // Called after every packet observation: the common empty case must cost nothing.
+        if self.evidence.is_empty() {
+            return Vec::new();
+        }
         let evs = std::mem::take(&mut self.evidence);
         self.stats.evidence += evs.len() as u64;
         evs.into_iter()
