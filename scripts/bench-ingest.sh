@@ -10,14 +10,14 @@
 # Reports wall time, lines/s, MB/s, peak RSS (/usr/bin/time -v) and ratios.
 # Peers that are much slower are measured on the first PEER_N / CS_N lines and their rate is
 # stated for that prefix (rates are per line, so comparable; the table says which).
-# Usage: scripts/bench-ingest.sh [N]     env: BENCH_DIR (/tmp/cordon-bench-logs), REPS (1),
+# Usage: scripts/bench-ingest.sh [N]     env: BENCH_DIR (/tmp/cordon-bench-logs), REPS (3; best wall time of REPS runs, cordon and fail2ban-regex alike),
 #        PEER_N (100000), CS_N (50000), NO_CROWDSEC=1 to skip CrowdSec.
 # Needs root for apt-get (fail2ban, crowdsec, time are installed if missing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
 BENCH_DIR=${BENCH_DIR:-/tmp/cordon-bench-logs}
-REPS=${REPS:-1}
+REPS=${REPS:-3}
 PEER_N=${PEER_N:-100000}
 CS_N=${CS_N:-50000}
 D="$BENCH_DIR/$N"

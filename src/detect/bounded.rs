@@ -192,47 +192,160 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
 /// Counts distinct values exactly up to `cap`, then saturates (stays at `cap`). Stores 64-bit
 /// keyed fingerprints, not the values, so one entry costs 8 bytes whatever the value.
 /// Thresholds only need "at least N distinct", which saturation preserves.
+///
+/// Up to [`DistinctSet::SMALL`] values it is a plain list (most keys see a handful); beyond,
+/// the same vector becomes an open-addressing table, so a host that contacts thousands of
+/// peers costs O(1) per record instead of a scan of everything it contacted.
 #[derive(Debug, Clone, Default)]
 pub struct DistinctSet {
-    seen: Vec<u64>,
+    /// List mode: the values, `len` of them. Table mode: a power-of-two table of slots,
+    /// [`EMPTY`] where free, at most half full.
+    slots: Vec<u64>,
+    len: usize,
+    hashed: bool,
     saturated: bool,
 }
 
+/// A free table slot. The one value that would collide with it is stored as its neighbour
+/// (see [`DistinctSet::canon`]); a port or a 64-bit fingerprint never is `u64::MAX` in
+/// practice, and one miscounted value cannot move a threshold.
+const EMPTY: u64 = u64::MAX;
+
 impl DistinctSet {
+    /// Values kept as a list before switching to a table.
+    pub const SMALL: usize = 16;
+
+    fn canon(fp: u64) -> u64 {
+        if fp == EMPTY { EMPTY - 1 } else { fp }
+    }
+
+    /// Home slot in a table of `n` (a power of two) slots: a multiplicative mix, because the
+    /// values may be small integers (ports) rather than hashes.
+    fn home(fp: u64, n: usize) -> usize {
+        (fp.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - n.trailing_zeros())) as usize
+    }
+
+    /// The table slot holding `fp`, or the free slot where it would go.
+    fn probe(&self, fp: u64) -> (usize, bool) {
+        let n = self.slots.len();
+        let mut i = Self::home(fp, n);
+        loop {
+            match self.slots[i] {
+                x if x == fp => return (i, true),
+                EMPTY => return (i, false),
+                _ => i = (i + 1) & (n - 1),
+            }
+        }
+    }
+
+    /// Rebuild as a table of `n` slots (a power of two, more than twice `len`).
+    fn rehash(&mut self, n: usize) {
+        let old: Vec<u64> = if self.hashed {
+            self.slots.iter().copied().filter(|&x| x != EMPTY).collect()
+        } else {
+            self.slots[..self.len].to_vec()
+        };
+        self.slots.clear();
+        self.slots.resize(n, EMPTY);
+        self.hashed = true;
+        for fp in old {
+            let (i, _) = self.probe(fp);
+            self.slots[i] = fp;
+        }
+    }
+
     /// Add a fingerprint; true when it was new and counted.
     pub fn insert(&mut self, fp: u64, cap: usize) -> bool {
-        if self.seen.contains(&fp) {
+        let fp = Self::canon(fp);
+        if self.contains(fp) {
             return false;
         }
-        if self.seen.len() >= cap {
+        if self.len >= cap {
             self.saturated = true;
             return false;
         }
-        self.seen.push(fp);
+        if !self.hashed {
+            if self.len < Self::SMALL {
+                self.slots.truncate(self.len);
+                self.slots.push(fp);
+                self.len += 1;
+                return true;
+            }
+            self.rehash(4 * Self::SMALL);
+        } else if 2 * (self.len + 1) > self.slots.len() {
+            self.rehash(2 * self.slots.len());
+        }
+        let (i, _) = self.probe(fp);
+        self.slots[i] = fp;
+        self.len += 1;
         true
     }
+
     pub fn contains(&self, fp: u64) -> bool {
-        self.seen.contains(&fp)
-    }
-    /// Forget a fingerprint (e.g. a probe that turned out to be answered).
-    pub fn remove(&mut self, fp: u64) {
-        if let Some(i) = self.seen.iter().position(|&x| x == fp) {
-            self.seen.swap_remove(i);
+        let fp = Self::canon(fp);
+        if self.hashed {
+            self.probe(fp).1
+        } else {
+            self.slots[..self.len].contains(&fp)
         }
     }
+
+    /// Forget a fingerprint (e.g. a probe that turned out to be answered).
+    pub fn remove(&mut self, fp: u64) {
+        let fp = Self::canon(fp);
+        if !self.hashed {
+            if let Some(i) = self.slots[..self.len].iter().position(|&x| x == fp) {
+                self.slots.swap(i, self.len - 1);
+                self.len -= 1;
+            }
+            return;
+        }
+        let (mut hole, found) = self.probe(fp);
+        if !found {
+            return;
+        }
+        // Backward-shift deletion: pull later members of the probe run into the hole so
+        // every remaining value stays reachable from its home slot.
+        let mask = self.slots.len() - 1;
+        self.slots[hole] = EMPTY;
+        self.len -= 1;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let x = self.slots[j];
+            if x == EMPTY {
+                break;
+            }
+            let home = Self::home(x, self.slots.len());
+            // Move `x` unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.slots[hole] = x;
+                self.slots[j] = EMPTY;
+                hole = j;
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.seen.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.len == 0
     }
     /// More values arrived than the cap allowed to be counted.
     pub fn saturated(&self) -> bool {
         self.saturated
     }
-    /// Empty it, keeping the allocation.
+    /// Empty it, keeping the allocation (back to list mode).
     pub fn clear(&mut self) {
-        self.seen.clear();
+        self.slots.clear();
+        self.len = 0;
+        self.hashed = false;
         self.saturated = false;
     }
 }
@@ -467,6 +580,52 @@ mod tests {
                 for (k, v) in m.iter() {
                     proptest::prop_assert_eq!(m.get(k), Some(v));
                     proptest::prop_assert_eq!(model.get(k), Some(v));
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Against a plain set: inserts (with a cap), removals and lookups agree, through the
+        /// switch from list to table and the table's growth.
+        #[test]
+        fn distinct_set_agrees_with_a_model(
+            ops in proptest::collection::vec((0u8..4, 0u64..300), 1..1500),
+            cap in 1usize..200,
+        ) {
+            let mut d = DistinctSet::default();
+            let mut model = std::collections::HashSet::new();
+            for (n, (op, v)) in ops.into_iter().enumerate() {
+                // A few values near the sentinel, to exercise its neighbour.
+                let v = if v >= 298 { u64::MAX - (v - 298) } else { v };
+                match op {
+                    0 | 1 => {
+                        let canon = DistinctSet::canon(v);
+                        let new = !model.contains(&canon) && model.len() < cap;
+                        proptest::prop_assert_eq!(d.insert(v, cap), new);
+                        if new {
+                            model.insert(canon);
+                        }
+                    }
+                    2 => {
+                        d.remove(v);
+                        model.remove(&DistinctSet::canon(v));
+                    }
+                    _ => {
+                        if v % 50 == 0 {
+                            d.clear();
+                            model.clear();
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(d.len(), model.len());
+                proptest::prop_assert_eq!(d.contains(v), model.contains(&DistinctSet::canon(v)));
+                if n % 50 != 0 {
+                    continue;
+                }
+                for x in 0..300u64 {
+                    let x = if x >= 298 { u64::MAX - (x - 298) } else { x };
+                    proptest::prop_assert_eq!(d.contains(x), model.contains(&DistinctSet::canon(x)));
                 }
             }
         }
