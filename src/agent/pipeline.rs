@@ -102,32 +102,49 @@ impl Pipeline {
         data: &[u8],
         src: &SourceView,
     ) {
+        // One UTF-8 check for the whole block (the common case, and much cheaper than one per
+        // line); a block with a bad line falls back to checking line by line.
+        let text = std::str::from_utf8(data).ok();
         let mut start = 0;
         while start < data.len() {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-            let raw = &data[start..end];
+            let (from, raw) = (start, &data[start..end]);
             start = end + 1;
             if raw.is_empty() {
                 continue;
             }
             self.stats.lines += 1;
-            let line = match std::str::from_utf8(raw) {
-                Ok(s) => s,
-                Err(_) => {
-                    self.bad(src, "not UTF-8", &String::from_utf8_lossy(raw));
-                    continue;
-                }
+            // `\n` is ASCII, so a valid block splits into valid lines.
+            let line = match text {
+                Some(t) => &t[from..end],
+                None => match std::str::from_utf8(raw) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        self.bad(src, "not UTF-8", &String::from_utf8_lossy(raw));
+                        continue;
+                    }
+                },
             };
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            match parser.parse(line, pctx) {
-                Parsed::Obs(obs) => self.observe(&obs, src),
-                Parsed::Skip => self.stats.skipped += 1,
-                Parsed::Bad(why) => self.bad(src, why, line),
-                // Counted as skipped (no observation); kept for the caller's metrics.
-                Parsed::Stats(s) => {
-                    self.stats.skipped += 1;
-                    self.sensor = Some(s);
-                }
+            self.line(parser, pctx, line, src);
+        }
+    }
+
+    fn line(
+        &mut self,
+        parser: &mut dyn LineParser,
+        pctx: &ParseContext,
+        line: &str,
+        src: &SourceView,
+    ) {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match parser.parse(line, pctx) {
+            Parsed::Obs(obs) => self.observe(&obs, src),
+            Parsed::Skip => self.stats.skipped += 1,
+            Parsed::Bad(why) => self.bad(src, why, line),
+            // Counted as skipped (no observation); kept for the caller's metrics.
+            Parsed::Stats(s) => {
+                self.stats.skipped += 1;
+                self.sensor = Some(s);
             }
         }
     }
