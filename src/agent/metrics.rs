@@ -381,7 +381,6 @@ impl Metrics {
             interface: interface.to_string(),
         };
         InterfaceGauges {
-            interface: interface.to_string(),
             received: self.capture_kernel_received.get_or_create_owned(&l),
             kernel_drops: self.capture_kernel_drops.get_or_create_owned(&l),
             interface_drops: self.capture_interface_drops.get_or_create_owned(&l),
@@ -397,7 +396,7 @@ impl Metrics {
                 })
         };
         DetectorCounters {
-            handles: DETECTORS.map(c),
+            handles: DetectStats::NAMES.map(c),
             last: [0; 6],
         }
     }
@@ -449,8 +448,8 @@ pub struct SourceCounters {
 impl SourceCounters {
     /// `lines`/`bad` read during one chunk.
     pub fn add(&self, lines: u64, bad: u64) {
-        grow(&self.lines, lines, 0);
-        grow(&self.bad, bad, 0);
+        self.lines.inc_by(lines);
+        self.bad.inc_by(bad);
     }
 }
 
@@ -526,8 +525,8 @@ impl CaptureCounters {
     /// Frames of a capture file never handed to the engine because their timestamp was out
     /// of range: read, and malformed.
     pub fn bad_time(&self, n: u64) {
-        grow(&self.packets, n, 0);
-        grow(&self.bad_time, n, 0);
+        self.packets.inc_by(n);
+        self.bad_time.inc_by(n);
     }
 }
 
@@ -535,7 +534,6 @@ impl CaptureCounters {
 /// are the kernel's, so they are exported as gauges as read.
 #[derive(Debug, Clone)]
 pub struct InterfaceGauges {
-    interface: String,
     received: Gauge,
     kernel_drops: Gauge,
     interface_drops: Gauge,
@@ -549,14 +547,7 @@ impl InterfaceGauges {
         set(&self.kernel_drops, c.dropped.load(Ordering::Relaxed));
         set(&self.interface_drops, c.if_dropped.load(Ordering::Relaxed));
     }
-
-    pub fn interface(&self) -> &str {
-        &self.interface
-    }
 }
-
-/// Detector names, in [`DetectStats`] field order; the same as `Detector::name`.
-const DETECTORS: [&str; 6] = ["scan", "flood", "spam", "bruteforce", "login", "beacon"];
 
 /// Per-detector eviction counters.
 #[derive(Debug, Clone)]
@@ -567,14 +558,7 @@ pub struct DetectorCounters {
 
 impl DetectorCounters {
     pub fn publish(&mut self, s: &DetectStats) {
-        let now = [
-            s.scan.evictions,
-            s.flood.evictions,
-            s.spam.evictions,
-            s.bruteforce.evictions,
-            s.login.evictions,
-            s.beacon.evictions,
-        ];
+        let now = s.each().map(|d| d.evictions);
         for ((h, n), l) in self.handles.iter().zip(now).zip(self.last) {
             grow(h, n, l);
         }

@@ -4,6 +4,7 @@
 //! (nobody answers in a replay), so the report shows what the policy would have done.
 use super::pipeline::{Pipeline, SourceView};
 use crate::config::Config;
+use crate::ingest::file_tail::{DEFAULT_LINE_CAP, LineChunks};
 use crate::model::{EffectKind, Event, Finding, Incident, Observation};
 use crate::parse::{Format, ParseContext, parser_for};
 use crate::policy::{Policy, Step};
@@ -66,15 +67,23 @@ impl<W: Write> Replay<W> {
                 let view = self.view(&name);
                 let mut parser = parser_for(format);
                 let tz = self.cfg.calendar.timezone.tz.clone();
-                let mut chunks = LineChunks::new(reader);
-                while let Some(block) = chunks.next_block()? {
+                // Blocks of whole lines, as `cordon run` reads streams: lines over the cap are
+                // skipped and counted, like a tailed file's.
+                let mut chunks = LineChunks::new(reader, DEFAULT_LINE_CAP).with_max(BLOCK);
+                while let Some(block) = chunks.read_chunk()? {
                     // Year inference needs "now": the data time reached so far.
                     let now = self.clock.unwrap_or_else(Timestamp::now);
                     let pctx = ParseContext::new(tz.clone(), now);
-                    self.pipeline.lines(parser.as_mut(), &pctx, block, &view);
+                    self.pipeline.lines(parser.as_mut(), &pctx, &block, &view);
                     // Detectors see a block ahead of the policy engine; findings still reach
                     // it in data-time order, each after the deadlines that fall before it.
                     self.after_input()?;
+                }
+                if chunks.long_lines > 0 {
+                    // Counted with the bad lines so the summary accounts for every line.
+                    self.pipeline.stats.lines += chunks.long_lines;
+                    self.pipeline.stats.bad += chunks.long_lines;
+                    tracing::warn!(source = %name, lines = chunks.long_lines, cap = DEFAULT_LINE_CAP, "skipped lines longer than the cap");
                 }
             }
             Input::Pcap { name, path } => {
@@ -298,70 +307,8 @@ impl<W: Write> Replay<W> {
     }
 }
 
-/// Blocks of whole lines from a reader, without copying line by line: a 1 MiB buffer is filled
-/// and everything up to its last newline is handed out. A line longer than the buffer grows it
-/// (up to [`MAX_LINE`]; beyond that the line is handed out in pieces, which the parser counts
-/// as bad), and a last line without a newline is handed out at the end.
-struct LineChunks<R> {
-    reader: R,
-    buf: Vec<u8>,
-    /// Bytes in `buf` that hold data; `start..filled` is not handed out yet.
-    filled: usize,
-    start: usize,
-    eof: bool,
-}
-
+/// Replay reads 1 MiB blocks of whole lines.
 const BLOCK: usize = 1 << 20;
-const MAX_LINE: usize = 16 << 20;
-
-impl<R: Read> LineChunks<R> {
-    fn new(reader: R) -> Self {
-        LineChunks {
-            reader,
-            buf: vec![0; BLOCK],
-            filled: 0,
-            start: 0,
-            eof: false,
-        }
-    }
-
-    fn next_block(&mut self) -> std::io::Result<Option<&[u8]>> {
-        loop {
-            let pending = &self.buf[self.start..self.filled];
-            if let Some(nl) = memchr::memrchr(b'\n', pending) {
-                // Hand out only what has not been handed out: remember where the rest starts.
-                let (s, e) = (self.start, self.start + nl + 1);
-                self.start = e;
-                return Ok(Some(&self.buf[s..e]));
-            }
-            if self.eof {
-                if pending.is_empty() {
-                    return Ok(None);
-                }
-                let s = self.start;
-                self.start = self.filled;
-                return Ok(Some(&self.buf[s..self.filled]));
-            }
-            // Keep the partial line at the front, then read more behind it.
-            self.buf.copy_within(self.start..self.filled, 0);
-            self.filled -= self.start;
-            self.start = 0;
-            if self.filled == self.buf.len() {
-                if self.buf.len() >= MAX_LINE {
-                    self.start = self.filled;
-                    return Ok(Some(&self.buf[..self.filled]));
-                }
-                self.buf.resize(self.buf.len() * 2, 0);
-            }
-            match self.reader.read(&mut self.buf[self.filled..]) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
 
 /// Open a replay input: `-` is stdin; `.gz` is decompressed. Unbuffered for plain files:
 /// the replay reads 1 MiB blocks itself, and a `BufReader` in between would copy each twice.
@@ -375,66 +322,5 @@ pub fn open_lines(path: &str) -> Result<Box<dyn Read>> {
         Ok(Box::new(r))
     } else {
         Ok(Box::new(f))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A reader that returns at most `step` bytes per read, so lines straddle reads.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.step.min(out.len()).min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
-    fn blocks(data: &[u8], step: usize) -> Vec<Vec<u8>> {
-        let mut c = LineChunks::new(Trickle { data, step });
-        let mut out = Vec::new();
-        while let Some(b) = c.next_block().unwrap() {
-            out.push(b.to_vec());
-        }
-        out
-    }
-
-    #[test]
-    fn blocks_end_at_newlines_and_lose_nothing() {
-        let mut data = Vec::new();
-        for i in 0..50_000 {
-            data.extend_from_slice(format!("line {i} {}\n", "x".repeat(i % 97)).as_bytes());
-        }
-        data.extend_from_slice(b"last line without newline");
-        for step in [1, 7, 4096, 1 << 20, 3 << 20] {
-            let bs = blocks(&data, step);
-            assert!(bs[..bs.len() - 1].iter().all(|b| b.ends_with(b"\n")));
-            assert_eq!(bs.concat(), data, "step {step}");
-        }
-    }
-
-    #[test]
-    fn a_line_longer_than_the_buffer_grows_it() {
-        let long = vec![b'a'; 3 * BLOCK + 5];
-        let mut data = b"short\n".to_vec();
-        data.extend_from_slice(&long);
-        data.extend_from_slice(b"\nend\n");
-        let bs = blocks(&data, 1 << 16);
-        assert_eq!(bs.concat(), data);
-        assert!(
-            bs.iter().any(|b| b.len() > 3 * BLOCK),
-            "the long line came out whole"
-        );
-    }
-
-    #[test]
-    fn empty_input_gives_no_block() {
-        assert!(blocks(b"", 10).is_empty());
     }
 }

@@ -332,13 +332,7 @@ fn spawn_source(
                 .with_context(|| format!("source {:?}: cannot listen on {listen}", src.name))?;
             let (btx, mut brx) = mpsc::channel::<Vec<u8>>(16);
             let counters = Arc::new(syslog::Counters::default());
-            let mut published = core.metrics.syslog(
-                &src.name,
-                match transport {
-                    syslog::Transport::Udp => "udp",
-                    syslog::Transport::Tcp => "tcp",
-                },
-            );
+            let mut published = core.metrics.syslog(&src.name, transport.as_str());
             let receiver = counters.clone();
             tokio::spawn(async move {
                 if let Err(e) = syslog::serve_bound(bound, btx, shutdown, receiver).await {

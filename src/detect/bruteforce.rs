@@ -143,13 +143,8 @@ impl Detector for BruteForceDetector {
             "bruteforce",
             ctx.sensor,
         );
-        for &p in &s.peers {
-            ev.push_peer(p);
-        }
-        ev.peer_count = ev.peer_count.max(s.servers.len() as u64);
-        for &p in &s.ports {
-            ev.push_port(p);
-        }
+        ev.push_peers(&s.peers, s.servers.len());
+        ev.push_ports(&s.ports);
         push_raws(&mut ev, &s.first_raw, obs.raw);
         tracing::debug!(source = %src, failures = s.failures, pair_conns, "outbound brute force");
         self.emitted += 1;

@@ -248,9 +248,7 @@ impl LoginDetector {
         );
         ev.account = Some(name);
         ev.push_peer(src);
-        for &p in &u.sources {
-            ev.push_peer(p);
-        }
+        ev.push_peers(&u.sources, 0);
         if let Some(p) = obs.dst_port {
             ev.push_port(p);
         }

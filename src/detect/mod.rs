@@ -76,21 +76,25 @@ pub struct DetectStats {
 }
 
 impl DetectStats {
+    /// Names of the detectors (as `Detector::name` gives them), in the order of [`Self::each`].
+    pub const NAMES: [&'static str; 6] = ["scan", "flood", "spam", "bruteforce", "login", "beacon"];
+
+    /// Every detector's counters, in the order of [`Self::NAMES`].
+    pub fn each(&self) -> [DetectorStats; 6] {
+        [
+            self.scan,
+            self.flood,
+            self.spam,
+            self.bruteforce,
+            self.login,
+            self.beacon,
+        ]
+    }
     pub fn total_evictions(&self) -> u64 {
-        self.scan.evictions
-            + self.flood.evictions
-            + self.spam.evictions
-            + self.bruteforce.evictions
-            + self.login.evictions
-            + self.beacon.evictions
+        self.each().iter().map(|d| d.evictions).sum()
     }
     pub fn total_emitted(&self) -> u64 {
-        self.scan.emitted
-            + self.flood.emitted
-            + self.spam.emitted
-            + self.bruteforce.emitted
-            + self.login.emitted
-            + self.beacon.emitted
+        self.each().iter().map(|d| d.emitted).sum()
     }
 }
 

@@ -197,18 +197,11 @@ impl Detector for ScanDetector {
             ctx.sensor,
         );
         if horizontal {
-            for &p in &s.peers {
-                ev.push_peer(p);
-            }
-            for &p in &s.ports {
-                ev.push_port(p);
-            }
-            ev.peer_count = ev.peer_count.max(s.dsts.len() as u64);
+            ev.push_peers(&s.peers, s.dsts.len());
+            ev.push_ports(&s.ports);
         } else if let Some(pair) = self.pairs.get(&(src, dst)) {
             ev.push_peer(dst);
-            for &p in &pair.sample {
-                ev.push_port(p);
-            }
+            ev.push_ports(&pair.sample);
         }
         push_raws(&mut ev, &s.first_raw, obs.raw);
         tracing::debug!(

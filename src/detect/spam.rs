@@ -109,10 +109,7 @@ impl Detector for SpamDetector {
             "spam",
             ctx.sensor,
         );
-        for &p in &s.peers {
-            ev.push_peer(p);
-        }
-        ev.peer_count = ev.peer_count.max(s.servers.len() as u64);
+        ev.push_peers(&s.peers, s.servers.len());
         ev.push_port(port);
         push_raws(&mut ev, &s.first_raw, obs.raw);
         tracing::debug!(source = %src, servers = s.servers.len(), "outbound spam");

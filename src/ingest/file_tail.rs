@@ -629,22 +629,26 @@ impl<R: Read> LineChunks<R> {
         self
     }
 
+    /// Read once, straight into the buffer's tail (at least a read block, up to a chunk).
     fn fill(&mut self) -> io::Result<()> {
-        let mut block = [0u8; 8192];
+        let at = self.buf.len();
+        self.buf.resize(at + self.max.max(READ_BLOCK), 0);
         loop {
-            match self.r.read(&mut block) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
+            match self.r.read(&mut self.buf[at..]) {
                 Ok(k) => {
+                    self.buf.truncate(at + k);
+                    if k == 0 {
+                        self.eof = true;
+                    }
                     let room = (FINGERPRINT_BYTES as usize).saturating_sub(self.head.len());
-                    self.head.extend_from_slice(&block[..k.min(room)]);
-                    self.buf.extend_from_slice(&block[..k]);
+                    self.head.extend_from_slice(&self.buf[at..at + k.min(room)]);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.buf.truncate(at);
+                    return Err(e);
+                }
             }
         }
     }
@@ -701,7 +705,10 @@ impl<R: Read> LineChunks<R> {
                     self.long_lines += 1;
                     continue;
                 }
-                let out: Vec<u8> = self.buf.drain(..end).collect();
+                // Hand out the buffer itself and keep only the partial line after it, so a
+                // chunk is never copied.
+                let rest = self.buf.split_off(end);
+                let out = std::mem::replace(&mut self.buf, rest);
                 self.consumed += end as u64;
                 return Ok(Some(out));
             }

@@ -37,6 +37,16 @@ pub enum Transport {
 #[error("unknown transport {0:?} (expected one of: udp, tcp)")]
 pub struct UnknownTransport(String);
 
+impl Transport {
+    /// The config spelling (also the metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
 impl std::str::FromStr for Transport {
     type Err = UnknownTransport;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

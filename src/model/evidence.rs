@@ -170,6 +170,19 @@ impl Evidence {
             self.ports.push(port);
         }
     }
+    /// A detector's sample of peers, out of `distinct` it counted (the sample is capped, the
+    /// count is not).
+    pub fn push_peers(&mut self, sample: &[IpAddr], distinct: usize) {
+        for &p in sample {
+            self.push_peer(p);
+        }
+        self.peer_count = self.peer_count.max(distinct as u64);
+    }
+    pub fn push_ports(&mut self, ports: &[u16]) {
+        for &p in ports {
+            self.push_port(p);
+        }
+    }
 }
 
 /// The owner of a host or account, from the inventory.

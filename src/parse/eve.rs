@@ -109,14 +109,14 @@ impl LineParser for EveParser {
         // Built once: `memmem::find` would build a searcher for every line.
         static STATS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"event_type\":\"stats\""));
-        if STATS.find(line.as_bytes()).is_some() {
-            return stats(line, ctx);
+        if STATS.find(line.as_bytes()).is_some()
+            && let Some(p) = stats(line, ctx)
+        {
+            return p;
         }
         let ev: Eve<'a> = match serde_json::from_str(line) {
             Ok(ev) => ev,
-            Err(e) if e.is_eof() => return Parsed::Bad("eve: truncated JSON"),
-            Err(e) if e.is_data() => return Parsed::Bad("eve: field of unexpected type"),
-            Err(_) => return Parsed::Bad("eve: invalid JSON"),
+            Err(e) => return Parsed::Bad(json_error(&e)),
         };
         let Some(event_type) = ev.event_type else {
             return Parsed::Bad("eve: no event_type");
@@ -129,11 +129,9 @@ impl LineParser for EveParser {
             t if APP_LAYER.contains(&t) => ObsKind::Other,
             _ => return Parsed::Skip,
         };
-        let Some(ts) = ev.timestamp else {
-            return Parsed::Bad("eve: no timestamp");
-        };
-        let Some((time, _)) = parse_iso(&ts, ctx) else {
-            return Parsed::Bad("eve: bad timestamp");
+        let time = match event_time(ev.timestamp.as_deref(), ctx) {
+            Ok(t) => t,
+            Err(why) => return Parsed::Bad(why),
         };
         let mut o = Observation::new(time, kind, line);
         o.src = ev.src_ip.as_deref().and_then(ip);
@@ -238,27 +236,42 @@ struct StatsDetect {
     alert: Option<u64>,
 }
 
-/// The slow path for lines the byte search marked as `stats`.
+/// Why a line is not usable JSON (the same reasons for every event type).
+fn json_error(e: &serde_json::Error) -> &'static str {
+    if e.is_eof() {
+        "eve: truncated JSON"
+    } else if e.is_data() {
+        "eve: field of unexpected type"
+    } else {
+        "eve: invalid JSON"
+    }
+}
+
+/// The record's `timestamp`, required for every event type.
+fn event_time(ts: Option<&str>, ctx: &ParseContext) -> Result<jiff::Timestamp, &'static str> {
+    let ts = ts.ok_or("eve: no timestamp")?;
+    parse_iso(ts, ctx)
+        .map(|(t, _)| t)
+        .ok_or("eve: bad timestamp")
+}
+
+/// The slow path for lines the byte search marked as `stats`. `None` when the search hit a
+/// nested key and the record is another event type: the caller parses it as usual.
 #[cold]
-fn stats<'a>(line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
+fn stats<'a>(line: &'a str, ctx: &ParseContext) -> Option<Parsed<'a>> {
     let ev: StatsEvent<'_> = match serde_json::from_str(line) {
         Ok(ev) => ev,
-        Err(e) if e.is_eof() => return Parsed::Bad("eve: truncated JSON"),
-        Err(e) if e.is_data() => return Parsed::Bad("eve: field of unexpected type"),
-        Err(_) => return Parsed::Bad("eve: invalid JSON"),
+        Err(e) => return Some(Parsed::Bad(json_error(&e))),
     };
-    // The byte search may have hit a nested key; only a top-level `stats` record counts.
     if ev.event_type.as_deref() != Some("stats") {
-        return Parsed::Skip;
+        return None;
     }
-    let Some(ts) = ev.timestamp else {
-        return Parsed::Bad("eve: no timestamp");
-    };
-    let Some((time, _)) = parse_iso(&ts, ctx) else {
-        return Parsed::Bad("eve: bad timestamp");
+    let time = match event_time(ev.timestamp.as_deref(), ctx) {
+        Ok(t) => t,
+        Err(why) => return Some(Parsed::Bad(why)),
     };
     let Some(b) = ev.stats else {
-        return Parsed::Bad("eve: stats without stats object");
+        return Some(Parsed::Bad("eve: stats without stats object"));
     };
     let mut s = SensorStats::new(time);
     s.uptime = b.uptime;
@@ -277,7 +290,7 @@ fn stats<'a>(line: &'a str, ctx: &ParseContext) -> Parsed<'a> {
         (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
     });
     s.detect_alerts = b.detect.and_then(|d| d.alert);
-    Parsed::Stats(s)
+    Some(Parsed::Stats(s))
 }
 
 #[cfg(test)]

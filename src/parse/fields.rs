@@ -56,7 +56,7 @@ fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
 /// The last occurrence of `needle` in `hay`: a reverse byte scan for its first byte, then a
 /// compare. The needles here are short, fixed words; a general searcher costs more to set
 /// up than this takes to run over one log line.
-fn rfind_word(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn rfind_word(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let (&first, _) = needle.split_first()?;
     let mut end = hay.len().checked_sub(needle.len())? + 1;
     while let Some(p) = memchr::memrchr(first, &hay[..end]) {

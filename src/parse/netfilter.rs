@@ -41,7 +41,7 @@ impl LineParser for NetfilterParser {
         // `IN=` is found as the one just before the first ` OUT=`.
         // Proxmox leaves `OUT=` out: then `IN=` must start a token.
         let in_at = find_token(msg, &OUT)
-            .and_then(|o| memmem::rfind(&msg.as_bytes()[..o], b"IN="))
+            .and_then(|o| super::fields::rfind_word(&msg.as_bytes()[..o], b"IN="))
             .or_else(|| find_token(msg, &IN));
         let Some(in_at) = in_at else {
             // Another kernel message (or another program) in the same file.
