@@ -70,11 +70,7 @@ fn bench(c: &mut Criterion) {
         let mut det = Detectors::new(&cfg, &pattern);
         let mut out = Vec::new();
         b.iter(|| {
-            let ctx = DetectContext {
-                campus: &campus,
-                allow: &allow,
-                sensor: "bench",
-            };
+            let ctx = DetectContext::new(&campus, &allow, "bench");
             for o in &obs {
                 det.observe(o, &ctx, &mut out);
             }

@@ -119,9 +119,10 @@ spam() {
 }
 capture spam cap-a spam
 
-# 6. Repeated SSH login attempts (30 connections; each fails authentication).
+# 6. Repeated SSH login attempts (45 connections, each failing authentication: above the
+#    default 30 connections to one server in 5 minutes even if tcpdump misses the first).
 ssh_attempts() {
-  for i in $(seq 1 30); do
+  for i in $(seq 1 45); do
     inA timeout 5 ssh -n -o BatchMode=yes -o StrictHostKeyChecking=no \
       -o UserKnownHostsFile=/dev/null -o ConnectTimeout=3 -o PreferredAuthentications=password \
       "root@198.51.100.2" true >/dev/null 2>&1 || true

@@ -110,3 +110,47 @@ fn inbound_guessing_and_admin_sessions_are_not_outbound_brute_force() {
     }
     assert!(h.out.is_empty(), "{:?}", h.out.first());
 }
+
+/// From packets an SSH session yields an establishment and a summary: one connection.
+#[test]
+fn packet_sessions_count_once() {
+    let mut h = Harness::new("", &[]);
+    let src = ip("10.20.0.2");
+    let server = ip("198.51.100.2");
+    // 20 sessions (below the default 30 to one server), each seen twice from packets.
+    for i in 0..20i64 {
+        let t = at(i * 2);
+        let sport = 50_000 + i as u16;
+        h.feed(&from_packets(conn(
+            ObsKind::ConnEstablished,
+            t,
+            src,
+            sport,
+            server,
+            22,
+        )));
+        h.feed(&from_packets(conn(
+            ObsKind::Flow,
+            t,
+            src,
+            sport,
+            server,
+            22,
+        )));
+    }
+    assert!(h.of_kind(EvidenceKind::OutboundBruteForce).is_empty());
+    // Ten more: 30 sessions.
+    for i in 20..30i64 {
+        let t = at(i * 2);
+        h.feed(&from_packets(conn(
+            ObsKind::ConnEstablished,
+            t,
+            src,
+            50_000 + i as u16,
+            server,
+            22,
+        )));
+    }
+    let bf = h.of_kind(EvidenceKind::OutboundBruteForce);
+    assert_eq!(bf.len(), 1);
+}

@@ -129,3 +129,53 @@ fn browsing_bursts_and_big_flow_summaries_are_not_floods() {
     h.feed(&flow);
     assert!(h.out.is_empty(), "{:?}", h.out);
 }
+
+/// From packets each connection yields an attempt and an establishment: it counts once.
+#[test]
+fn packet_connections_count_once() {
+    let cfg =
+        "[flood]\nwindow = \"10s\"\nmin_connections_per_sec = 10\nmin_packets_per_sec = 100000";
+    let src = ip("10.8.0.20");
+    let target = ip("192.0.2.80");
+    // 60 completed connections in 10 s: 6/s, below 10/s. Counted twice it would be 12/s.
+    let mut h = Harness::new(cfg, &[]);
+    for i in 0..60i64 {
+        let sport = 2000 + i as u16;
+        let t = at_ms(i * 150);
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            sport,
+            target,
+            80,
+        )));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnEstablished,
+            t,
+            src,
+            sport,
+            target,
+            80,
+        )));
+    }
+    assert!(h.of_kind(EvidenceKind::OutboundDos).is_empty());
+    // 120 attempts in 10 s is 12/s: a flood.
+    for i in 0..120i64 {
+        let t = at(20) + jiff::SignedDuration::from_millis(i * 75);
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            3000 + i as u16,
+            target,
+            80,
+        )));
+    }
+    let dos = h.of_kind(EvidenceKind::OutboundDos);
+    assert_eq!(dos.len(), 1);
+    assert_eq!(
+        dos[0].count, 100,
+        "emitted when the 100th attempt crossed the threshold"
+    );
+}

@@ -143,7 +143,7 @@ proptest! {
         let mut det = Detectors::new(&cfg, &pattern);
         let campus = Campus::new(&["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()]);
         let allow = Campus::new(&["10.0.0.7/32".parse().unwrap()]);
-        let ctx = DetectContext { campus: &campus, allow: &allow, sensor: "p" };
+        let ctx = DetectContext::new(&campus, &allow, "p");
         let mut out = Vec::new();
         for r in &recs {
             let mut o = Observation::new(r.time, KINDS[r.kind], &r.raw);

@@ -235,3 +235,105 @@ fn established_flows_are_not_probes_but_tiny_flows_are() {
     }
     assert_eq!(h.of_kind(EvidenceKind::OutboundScan).len(), 1);
 }
+
+/// From packets a connection arrives as an attempt, then its verdict: only the failures are
+/// probes. Attempts that succeed, or whose verdict has not come, count for nothing.
+#[test]
+fn packet_attempts_count_only_once_judged_failed() {
+    let mut h = Harness::new("", &[]);
+    let src = ip("10.20.0.9");
+    // 300 outside web servers, every connection answered: a busy client, not a scanner.
+    for i in 0..300u32 {
+        let t = at_ms(i64::from(i) * 10);
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            40_000,
+            outside(i),
+            443,
+        )));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnEstablished,
+            t,
+            src,
+            40_000,
+            outside(i),
+            443,
+        )));
+        h.feed(&from_packets(conn(
+            ObsKind::Flow,
+            t,
+            src,
+            40_000,
+            outside(i),
+            443,
+        )));
+    }
+    // 300 attempts still waiting for their verdict (a slow network): nothing yet either.
+    for i in 1000..1300u32 {
+        let t = at_ms(3_000 + i64::from(i));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            40_000,
+            outside(i),
+            23,
+        )));
+    }
+    assert!(h.out.is_empty(), "{:?}", h.out.first());
+    // The verdicts arrive: no answer from any of them. Now it is a sweep.
+    for i in 1000..1300u32 {
+        let t = at_ms(8_000 + i64::from(i));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnFailed,
+            t,
+            src,
+            40_000,
+            outside(i),
+            23,
+        )));
+    }
+    let scans = h.of_kind(EvidenceKind::OutboundScan);
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0].subject, Subject::Host(src));
+    assert_eq!(scans[0].ports, vec![23]);
+    assert!(scans[0].peer_count >= 100);
+}
+
+/// A destination judged failed and answered later (a SYN retransmission that got through)
+/// leaves the count again, as a log record's answer does.
+#[test]
+fn a_late_answer_takes_a_failed_packet_attempt_back() {
+    let mut h = Harness::new("[scan]\nhorizontal_min_destinations = 10", &[]);
+    let src = ip("10.20.0.9");
+    for i in 0..9u32 {
+        let t = at(i64::from(i));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnFailed,
+            t,
+            src,
+            40_000,
+            outside(i),
+            443,
+        )));
+        h.feed(&from_packets(conn(
+            ObsKind::ConnEstablished,
+            t,
+            src,
+            40_000,
+            outside(i),
+            443,
+        )));
+    }
+    h.feed(&from_packets(conn(
+        ObsKind::ConnFailed,
+        at(9),
+        src,
+        40_000,
+        outside(9),
+        443,
+    )));
+    assert!(h.out.is_empty(), "1 unanswered destination of 10");
+}

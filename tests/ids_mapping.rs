@@ -18,11 +18,7 @@ fn run(ids_toml: &str, lines: &[String]) -> Vec<Evidence> {
         "2001:db8::/32".parse().unwrap(),
     ]);
     let allow = Campus::new(&["10.20.0.25/32".parse().unwrap()]);
-    let ctx = DetectContext {
-        campus: &campus,
-        allow: &allow,
-        sensor: "suricata-edge",
-    };
+    let ctx = DetectContext::new(&campus, &allow, "suricata-edge");
     let pctx = ParseContext::new(
         TimeZone::UTC,
         "2026-11-23T15:00:00Z".parse::<Timestamp>().unwrap(),
@@ -417,11 +413,7 @@ fn demo_capture_produces_the_documented_findings() {
     let text = std::fs::read_to_string(format!("{root}/captures/eve-demo.json")).unwrap();
     let inv = Inventory::new(&cfg.inventory, &cfg.campus);
     let mut det = IdsDetector::new(&cfg.detect.ids);
-    let ctx = DetectContext {
-        campus: inv.campus(),
-        allow: inv.allow(),
-        sensor: "suricata-demo",
-    };
+    let ctx = DetectContext::new(inv.campus(), inv.allow(), "suricata-demo");
     let pctx = ParseContext::new(TimeZone::UTC, "2026-11-23T15:00:00Z".parse().unwrap());
     let mut parser = parser_for(Format::SuricataEve);
     let mut evidence = Vec::new();

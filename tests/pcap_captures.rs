@@ -86,6 +86,12 @@ fn scan_yields_attempts_to_a_thousand_ports_and_no_established_connection() {
     // Every probe ends in a reset (closed port: RST-ACK; open port: nmap's RST).
     let flows: Vec<_> = of(&r, ObsKind::Flow).collect();
     assert!(flows.iter().filter(|o| o.note == "attempt:rst").count() >= 1000);
+    // ...so every probed port gets a failure verdict, the scan detector's input.
+    let failed: BTreeSet<u16> = of(&r, ObsKind::ConnFailed)
+        .filter(|o| o.src == ip(CAMPUS) && o.note == "refused")
+        .filter_map(|o| o.dst_port)
+        .collect();
+    assert_eq!(failed, ports);
 }
 
 #[test]
@@ -112,6 +118,16 @@ fn sweep_yields_probes_to_the_whole_slash24_and_answers_from_live_hosts_only() {
         .collect();
     live.insert(ip(TARGET));
     assert_eq!(answered, live);
+    // The 185 silent addresses: no probe to them is ever answered, so each gets a failure
+    // verdict; no live host is judged failed on every probe.
+    let failed: BTreeSet<IpAddr> = of(&r, ObsKind::ConnFailed).map(|o| o.dst).collect();
+    let silent: BTreeSet<IpAddr> = probed.difference(&live).copied().collect();
+    assert!(
+        silent.is_subset(&failed),
+        "{:?}",
+        silent.difference(&failed)
+    );
+    assert!(silent.len() >= 183, "silent {}", silent.len());
 }
 
 #[test]
@@ -124,6 +140,8 @@ fn flood_yields_two_thousand_attempts_and_no_handshake() {
     // repeated SYN on a closed (reset) flow starts a new attempt.
     assert_eq!(attempts.len(), 2000);
     assert_eq!(of(&r, ObsKind::ConnEstablished).count(), 0);
+    // The target answers nothing (no listener path back): every attempt is judged failed.
+    assert_eq!(of(&r, ObsKind::ConnFailed).count(), 2000);
     assert_eq!(r.engine.stats().packets, 6000);
 }
 
@@ -172,9 +190,10 @@ fn ssh_attempts_in_linux_cooked_capture() {
     let est = of(&r, ObsKind::ConnEstablished)
         .filter(|o| o.src == ip(CAMPUS) && o.dst == ip(TARGET) && o.dst_port == Some(22))
         .count();
-    // 30 ssh runs; the first may race tcpdump's start on the "any" device.
+    // 45 ssh runs; the first may race tcpdump's start on the "any" device.
     let attempts = of(&r, ObsKind::ConnAttempt).count();
-    assert!(attempts >= 29, "attempts {attempts}");
+    assert!(attempts >= 44, "attempts {attempts}");
+    assert_eq!(of(&r, ObsKind::ConnFailed).count(), 0);
     // Each one is a real connection (the server answers with its banner).
     assert_eq!(est, attempts);
 }
@@ -188,6 +207,7 @@ fn background_traffic_is_only_established_flows() {
     assert_eq!(attempts.len(), 15);
     assert_eq!(established.len(), attempts.len());
     assert!(of(&r, ObsKind::Flow).all(|o| o.note.starts_with("established:")));
+    assert_eq!(of(&r, ObsKind::ConnFailed).count(), 0);
     assert!(attempts.iter().all(|o| o.src == ip(CAMPUS)));
     assert_eq!(attempts.iter().filter(|o| o.proto == "udp").count(), 5);
 }

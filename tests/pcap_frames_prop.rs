@@ -37,7 +37,7 @@ proptest! {
     fn arbitrary_frames_never_panic(
         frames in prop::collection::vec((link(), prop::collection::vec(any::<u8>(), 0..200), 0i64..400), 1..40)
     ) {
-        let mut e = FlowEngine::new(&FlowSettings { max_flows: 8, idle_timeout: std::time::Duration::from_secs(60) });
+        let mut e = FlowEngine::new(&FlowSettings { max_flows: 8, idle_timeout: std::time::Duration::from_secs(60), ..FlowSettings::default() });
         let mut n = 0u64;
         for (l, f, t) in &frames {
             let ts = jiff::Timestamp::from_second(1_800_000_000 + t).unwrap();
@@ -53,7 +53,7 @@ proptest! {
 
     #[test]
     fn plausible_ethernet_frames_never_panic(frames in prop::collection::vec(plausible(), 1..40)) {
-        let mut e = FlowEngine::new(&FlowSettings { max_flows: 4, idle_timeout: std::time::Duration::from_secs(1) });
+        let mut e = FlowEngine::new(&FlowSettings { max_flows: 4, idle_timeout: std::time::Duration::from_secs(1), ..FlowSettings::default() });
         let ts = jiff::Timestamp::from_second(1_800_000_000).unwrap();
         for f in &frames {
             e.packet(ts, LinkType::Ethernet, f, &mut |o| { assert!(o.raw.is_empty()); });

@@ -73,11 +73,7 @@ impl Pipeline {
     /// Feed one observation through every detector.
     pub fn observe(&mut self, obs: &Observation<'_>, src: &SourceView) {
         self.stats.observations += 1;
-        let ctx = DetectContext {
-            campus: &src.campus,
-            allow: self.inventory.allow(),
-            sensor: &src.name,
-        };
+        let ctx = DetectContext::new(&src.campus, self.inventory.allow(), &src.name);
         let before = self.evidence.len();
         self.ids.observe(obs, &ctx, &mut self.evidence);
         for ev in &self.evidence[before..] {

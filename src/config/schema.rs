@@ -322,6 +322,9 @@ pub struct FlowConfig {
     pub max_flows: usize,
     /// A flow with no packet for this long is summarized and dropped.
     pub idle_timeout: Duration,
+    /// A connection attempt (TCP SYN, UDP or ICMP query) with no answer for this long counts
+    /// as failed for the scan detector, without waiting for the idle timeout.
+    pub attempt_timeout: Duration,
 }
 
 impl Default for FlowConfig {
@@ -329,6 +332,7 @@ impl Default for FlowConfig {
         FlowConfig {
             max_flows: 1_000_000,
             idle_timeout: Duration::from_secs(120),
+            attempt_timeout: Duration::from_secs(5),
         }
     }
 }

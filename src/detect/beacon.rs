@@ -112,10 +112,19 @@ impl BeaconDetector {
 
 impl Detector for BeaconDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
-        if !matches!(
-            obs.kind,
-            ObsKind::ConnAttempt | ObsKind::ConnDenied | ObsKind::ConnEstablished | ObsKind::Flow
-        ) {
+        let contact = if obs.from_packets {
+            // One connection, several records: its attempt is the contact.
+            obs.kind == ObsKind::ConnAttempt
+        } else {
+            matches!(
+                obs.kind,
+                ObsKind::ConnAttempt
+                    | ObsKind::ConnDenied
+                    | ObsKind::ConnEstablished
+                    | ObsKind::Flow
+            )
+        };
+        if !contact {
             return;
         }
         if obs.dst_port.is_some_and(|p| self.ignore_ports.contains(&p)) {

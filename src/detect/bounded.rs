@@ -290,19 +290,21 @@ impl DistinctSet {
         }
     }
 
-    /// Forget a fingerprint (e.g. a probe that turned out to be answered).
-    pub fn remove(&mut self, fp: u64) {
+    /// Forget a fingerprint (e.g. a probe that turned out to be answered); true when it was
+    /// there.
+    pub fn remove(&mut self, fp: u64) -> bool {
         let fp = Self::canon(fp);
         if !self.hashed {
             if let Some(i) = self.slots[..self.len].iter().position(|&x| x == fp) {
                 self.slots.swap(i, self.len - 1);
                 self.len -= 1;
+                return true;
             }
-            return;
+            return false;
         }
         let (mut hole, found) = self.probe(fp);
         if !found {
-            return;
+            return false;
         }
         // Backward-shift deletion: pull later members of the probe run into the hole so
         // every remaining value stays reachable from its home slot.
@@ -329,6 +331,7 @@ impl DistinctSet {
                 hole = j;
             }
         }
+        true
     }
 
     pub fn len(&self) -> usize {

@@ -81,7 +81,9 @@ impl BruteForceDetector {
 impl Detector for BruteForceDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
         let is_failure = matches!(obs.kind, ObsKind::AuthFailure | ObsKind::AuthInvalidUser);
-        let is_conn = matches!(obs.kind, ObsKind::ConnEstablished | ObsKind::Flow)
+        // From packets, the establishment is the connection; its summary is the same one.
+        let is_conn = (obs.kind == ObsKind::ConnEstablished
+            || obs.kind == ObsKind::Flow && !obs.from_packets)
             && obs.dst_port.is_some_and(|p| self.ports.contains(&p));
         if !is_failure && !is_conn {
             return;

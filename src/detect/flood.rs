@@ -75,7 +75,11 @@ impl FloodDetector {
 impl Detector for FloodDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
         let (conns, packets) = match obs.kind {
-            ObsKind::ConnEstablished => (1, obs.packets.max(1)),
+            // From packets, a connection's attempt was already counted (unless only
+            // handshakes count).
+            ObsKind::ConnEstablished if !obs.from_packets || self.require_handshake => {
+                (1, obs.packets.max(1))
+            }
             ObsKind::ConnAttempt | ObsKind::ConnDenied if !self.require_handshake => {
                 (1, obs.packets.max(1))
             }

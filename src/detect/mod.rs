@@ -27,6 +27,7 @@ use crate::config::DetectConfig;
 use crate::inventory::Campus;
 use crate::model::{Category, Evidence, EvidenceKind, Observation, Proto, Subject};
 use jiff::{SignedDuration, Timestamp};
+use std::cell::Cell;
 use std::net::IpAddr;
 
 /// What every detector may consult.
@@ -37,6 +38,45 @@ pub struct DetectContext<'c> {
     pub allow: &'c Campus,
     /// Configured source name, recorded in evidence.
     pub sensor: &'c str,
+    /// The last address pair [`outbound`] classified: every detector asks about the same
+    /// observation in turn, and the network lists are walked once instead of once each.
+    sides: Cell<Option<(IpAddr, IpAddr, Sides)>>,
+}
+
+impl<'c> DetectContext<'c> {
+    pub fn new(campus: &'c Campus, allow: &'c Campus, sensor: &'c str) -> Self {
+        DetectContext {
+            campus,
+            allow,
+            sensor,
+            sides: Cell::new(None),
+        }
+    }
+
+    fn sides(&self, src: IpAddr, dst: IpAddr) -> Sides {
+        if let Some((s, d, sides)) = self.sides.get()
+            && s == src
+            && d == dst
+        {
+            return sides;
+        }
+        let sides = Sides {
+            src_campus: self.campus.contains(src),
+            dst_campus: self.campus.contains(dst),
+            allowed: self.allow.contains(src) || self.allow.contains(dst),
+        };
+        self.sides.set(Some((src, dst, sides)));
+        sides
+    }
+}
+
+/// Where an observation's two addresses stand.
+#[derive(Debug, Clone, Copy)]
+struct Sides {
+    src_campus: bool,
+    dst_campus: bool,
+    /// Either side is allow-listed.
+    allowed: bool,
 }
 
 /// A detector consumes observations and emits evidence into `out`.
@@ -199,10 +239,8 @@ pub(crate) fn outbound(
     internal: bool,
 ) -> Option<(IpAddr, IpAddr)> {
     let (src, dst) = (obs.src?, obs.dst?);
-    if !ctx.campus.contains(src) || ctx.allow.contains(src) || ctx.allow.contains(dst) {
-        return None;
-    }
-    if !internal && ctx.campus.contains(dst) {
+    let sides = ctx.sides(src, dst);
+    if !sides.src_campus || sides.allowed || !internal && sides.dst_campus {
         return None;
     }
     Some((src, dst))

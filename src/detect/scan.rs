@@ -91,19 +91,31 @@ impl ScanDetector {
         }
     }
 
+    /// Does this record count as an unanswered probe? From packets the flow engine gives a
+    /// verdict on each attempt (`ConnFailed`), so the attempt itself and the flow summary do
+    /// not count; a log record has to be judged on its own.
     fn is_probe(&self, obs: &Observation<'_>) -> bool {
         match obs.kind {
-            ObsKind::ConnDenied | ObsKind::ConnAttempt => true,
-            ObsKind::Flow => obs.packets > 0 && obs.packets <= self.probe_max_packets,
+            ObsKind::ConnDenied | ObsKind::ConnFailed => true,
+            ObsKind::ConnAttempt => !obs.from_packets,
+            ObsKind::Flow => {
+                !obs.from_packets && obs.packets > 0 && obs.packets <= self.probe_max_packets
+            }
             _ => false,
         }
     }
 
-    /// A completed handshake: the destination answered, so it was not a probe.
+    /// A completed handshake: the destination answered, so it was not a probe. The pair's
+    /// ports are looked at only when the source had counted the destination: most answered
+    /// connections were never probes, and the pair lookup is the costly part.
     fn answered(&mut self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
         let fp = self.fp.of(&dst);
-        if let Some(s) = self.sources.get_mut(&src) {
-            s.dsts.remove(fp);
+        let counted = match self.sources.get_mut(&src) {
+            Some(s) => s.dsts.remove(fp),
+            None => false,
+        };
+        if !counted {
+            return;
         }
         if let (Some(p), Some(pair)) = (port, self.pairs.get_mut(&(src, dst))) {
             pair.ports.remove(u64::from(p));

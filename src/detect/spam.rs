@@ -63,10 +63,19 @@ impl SpamDetector {
 
 impl Detector for SpamDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
-        if !matches!(
-            obs.kind,
-            ObsKind::ConnAttempt | ObsKind::ConnDenied | ObsKind::ConnEstablished | ObsKind::Flow
-        ) {
+        let conn = if obs.from_packets {
+            // Each connection's attempt names its server; the later records add nothing.
+            obs.kind == ObsKind::ConnAttempt
+        } else {
+            matches!(
+                obs.kind,
+                ObsKind::ConnAttempt
+                    | ObsKind::ConnDenied
+                    | ObsKind::ConnEstablished
+                    | ObsKind::Flow
+            )
+        };
+        if !conn {
             return;
         }
         let Some(port) = obs.dst_port else { return };

@@ -5,11 +5,15 @@
 //!   (echo/timestamp request; `icmp` set);
 //! - `ConnEstablished` when a TCP handshake completes (the initiator's address is proven real)
 //!   or a UDP/ICMP peer answers;
+//! - `ConnFailed` when an attempt is refused (reset before the handshake completed) or has no
+//!   answer after the attempt timeout (default 5 s, as Zeek's `tcp_attempt_delay`), or ends
+//!   without either; a late answer still yields `ConnEstablished`;
 //! - `Flow` summaries (packets, bytes; `note` says `<established|attempt|midstream>:<why>`)
 //!   when a flow ends by FIN/RST, idles out, is evicted, or at [`FlowEngine::finish`].
 //!
 //! Pure: no I/O, no clock (time is the packet's timestamp), no libpcap (the link type is our own
-//! [`LinkType`]). Nothing here allocates per packet; observations borrow nothing (`raw` is "").
+//! [`LinkType`]). Nothing here allocates per packet; observations borrow nothing (`raw` is "")
+//! and carry `from_packets`, so detectors count each connection once.
 
 pub mod decode;
 pub mod table;
@@ -27,6 +31,8 @@ pub struct FlowSettings {
     pub max_flows: usize,
     /// A flow with no packet for this long is summarized and dropped.
     pub idle_timeout: std::time::Duration,
+    /// An attempt with no answer for this long is judged failed (`ConnFailed`).
+    pub attempt_timeout: std::time::Duration,
 }
 
 impl Default for FlowSettings {
@@ -34,6 +40,7 @@ impl Default for FlowSettings {
         FlowSettings {
             max_flows: 1_000_000,
             idle_timeout: std::time::Duration::from_secs(120),
+            attempt_timeout: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -43,6 +50,7 @@ impl From<&crate::config::schema::FlowConfig> for FlowSettings {
         FlowSettings {
             max_flows: c.max_flows,
             idle_timeout: c.idle_timeout.std(),
+            attempt_timeout: c.attempt_timeout.std(),
         }
     }
 }
@@ -82,7 +90,8 @@ pub struct FlowEngine {
 impl FlowEngine {
     pub fn new(cfg: &FlowSettings) -> Self {
         FlowEngine {
-            table: FlowTable::new(cfg.max_flows, cfg.idle_timeout),
+            table: FlowTable::new(cfg.max_flows, cfg.idle_timeout)
+                .with_attempt_timeout(cfg.attempt_timeout),
             packets: 0,
             decoded: 0,
             malformed: DecodeStats::default(),
@@ -265,6 +274,7 @@ mod tests {
         let cfg = FlowSettings {
             max_flows: 10,
             idle_timeout: std::time::Duration::from_secs(60),
+            ..FlowSettings::default()
         };
         let mut e = FlowEngine::new(&cfg);
         let mut frames = Vec::new();
@@ -327,6 +337,102 @@ mod tests {
         );
         assert_eq!(icmp, Some((8, 0)));
         let _: IpAddr = "10.20.0.2".parse().unwrap();
+    }
+
+    #[test]
+    fn unanswered_attempt_is_judged_failed_after_the_timeout_and_a_late_answer_still_counts() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let got = run(
+            &mut e,
+            &[
+                (0, tcp(C, O, 40000, 443, "S")),
+                (3, tcp(C, O, 40000, 443, "S")), // retransmission: same attempt
+                (4, tcp(C, O, 40001, 80, "S")),
+                (4, tcp(O, C, 80, 40001, "RA")), // refused at once
+                (9, tcp(C, [198, 51, 100, 9], 5000, 22, "S")), // 6 s after the last SYN
+                (10, tcp(O, C, 443, 40000, "SA")), // late answer
+                (10, tcp(C, O, 40000, 443, "A")),
+            ],
+        );
+        let kinds: Vec<_> = got
+            .iter()
+            .map(|g| (g.0, g.1.split(' ').next_back().unwrap_or("").to_string()))
+            .collect();
+        let k = |kind, note: &str| (kind, note.to_string());
+        assert_eq!(
+            kinds[..7],
+            [
+                k(ObsKind::ConnAttempt, ""),
+                k(ObsKind::ConnAttempt, ""),
+                k(ObsKind::ConnFailed, "refused"),
+                k(ObsKind::Flow, "attempt:rst"),
+                k(ObsKind::ConnFailed, "unanswered"),
+                k(ObsKind::ConnAttempt, ""),
+                k(ObsKind::ConnEstablished, ""),
+            ]
+        );
+        // At the end: the port-22 attempt was never answered and gets its verdict before its
+        // summary; the established one gets none.
+        let tail: Vec<_> = got[7..].iter().map(|g| g.0).collect();
+        assert_eq!(
+            tail.iter().filter(|k| **k == ObsKind::ConnFailed).count(),
+            1,
+            "{got:?}"
+        );
+        // The :443 attempt was judged once (at 9 s, from its first SYN), then answered late.
+        assert!(got[4].1.contains(">198.51.100.2:443 "), "{got:?}");
+        assert_eq!(
+            got.iter()
+                .filter(|g| g.0 == ObsKind::ConnFailed && g.1.contains(":443"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn closed_flows_leave_the_table_after_a_short_linger() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let mut frames = Vec::new();
+        for i in 0..50u16 {
+            let sp = 30000 + i;
+            frames.push((0, tcp(C, O, sp, 80, "S")));
+            frames.push((0, tcp(O, C, 80, sp, "SA")));
+            frames.push((0, tcp(C, O, sp, 80, "A")));
+            frames.push((0, tcp(C, O, sp, 80, "FA")));
+            frames.push((0, tcp(O, C, 80, sp, "FA")));
+        }
+        for (t, f) in &frames {
+            e.packet(ts(*t), LinkType::Ethernet, f, &mut |_| {});
+        }
+        assert_eq!(e.stats().flows_live, 50);
+        // A late ACK keeps its flow a while longer; the others leave 5 s after closing.
+        e.packet(
+            ts(4),
+            LinkType::Ethernet,
+            &tcp(C, O, 30000, 80, "A"),
+            &mut |_| {},
+        );
+        let mut late = Vec::new();
+        e.packet(
+            ts(6),
+            LinkType::Ethernet,
+            &tcp(C, O, 1, 53, "S"),
+            &mut |o| late.push(o.kind),
+        );
+        assert_eq!(late, [ObsKind::ConnAttempt], "closed flows leave silently");
+        assert_eq!(e.stats().flows_live, 2);
+        assert_eq!(e.stats().flows_expired, 0);
+        e.packet(
+            ts(10),
+            LinkType::Ethernet,
+            &tcp(C, O, 2, 53, "S"),
+            &mut |_| {},
+        );
+        assert_eq!(
+            e.stats().flows_live,
+            2,
+            "the lingering one left, port 2 arrived"
+        );
     }
 
     #[test]

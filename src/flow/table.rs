@@ -11,6 +11,7 @@ use super::decode::{Packet, tcp_flags};
 use crate::model::{ObsKind, Observation, Proto};
 use hashbrown::HashTable;
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
@@ -133,6 +134,11 @@ struct Entry {
     state: u8,
     /// The initiator is side `a` of the key.
     init_is_a: bool,
+    /// `ConnFailed` was emitted for this attempt.
+    failed: bool,
+    /// Creation time in microseconds: tells a pending attempt-timeout check whether its slot
+    /// still holds the same flow.
+    born_us: i64,
 }
 
 /// Why a flow summary was emitted; goes into `Observation.note`.
@@ -219,8 +225,21 @@ pub struct FlowTable {
     tail: u32,
     cap: usize,
     idle_us: i64,
+    /// Attempts still waiting for an answer, oldest first: (slot, born_us). Judged once they
+    /// are `attempt_us` old; at most `cap` are kept (a flow whose check was dropped gets its
+    /// verdict when it ends).
+    attempts: VecDeque<(u32, i64)>,
+    attempt_us: i64,
+    /// Flows closed by FIN or RST, in closing order: (slot, born_us, closed_us). Each lingers
+    /// [`CLOSE_LINGER_US`] after its last packet to absorb the final ACKs and retransmissions,
+    /// then leaves the table, so a busy edge does not hold every finished connection for the
+    /// whole idle timeout.
+    closing: VecDeque<(u32, i64, i64)>,
     stats: TableStats,
 }
+
+/// How long a closed flow lingers after its last packet (as Zeek's `tcp_close_delay`).
+const CLOSE_LINGER_US: i64 = 5_000_000;
 
 impl FlowTable {
     /// `cap` flows at most (at least 1); a flow is dropped after `idle` without packets.
@@ -235,8 +254,18 @@ impl FlowTable {
             tail: NIL,
             cap,
             idle_us: i64::try_from(idle.as_micros()).unwrap_or(i64::MAX),
+            attempts: VecDeque::new(),
+            attempt_us: 5_000_000,
+            closing: VecDeque::new(),
             stats: TableStats::default(),
         }
+    }
+
+    /// An attempt (TCP SYN, UDP or ICMP query) with no answer after `d` gets its
+    /// `ConnFailed` verdict then, instead of waiting for the flow to idle out.
+    pub fn with_attempt_timeout(mut self, d: std::time::Duration) -> FlowTable {
+        self.attempt_us = i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1);
+        self
     }
 
     pub fn stats(&self) -> TableStats {
@@ -273,12 +302,15 @@ impl FlowTable {
         while i != NIL {
             let e = &self.slab[i as usize];
             if e.state & st::DONE == 0 {
+                self.verdict_at_end(e, out);
                 let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
                 o.note = Some(Cow::Borrowed(note(e.state, EndReason::End)));
                 out(&o);
             }
             i = e.next;
         }
+        self.attempts.clear();
+        self.closing.clear();
         self.map.clear();
         self.slab.clear();
         self.free.clear();
@@ -297,6 +329,59 @@ impl FlowTable {
             self.stats.expired_idle += 1;
             self.remove(self.head, EndReason::Idle, out);
         }
+        let linger = CLOSE_LINGER_US.min(self.idle_us);
+        while let Some(&(i, born, closed)) = self.closing.front() {
+            if now.saturating_sub(closed) <= linger {
+                break;
+            }
+            self.closing.pop_front();
+            let e = &self.slab[i as usize];
+            if e.born_us != born || e.state & st::DONE == 0 {
+                continue; // freed or reused since
+            }
+            let last = e.last.as_microsecond();
+            if now.saturating_sub(last) <= linger {
+                // A late packet: linger from that one.
+                self.closing.push_back((i, born, last));
+            } else {
+                self.remove(i, EndReason::Fin, out); // summarized already: removes silently
+            }
+        }
+        while let Some(&(i, born)) = self.attempts.front() {
+            if now.saturating_sub(born) <= self.attempt_us {
+                break;
+            }
+            self.attempts.pop_front();
+            let e = &mut self.slab[i as usize];
+            // The slot may since have been freed or reused: judge only the same flow, still
+            // unanswered and still open.
+            if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
+                e.failed = true;
+                let e = &self.slab[i as usize];
+                let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
+                o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
+                    "refused"
+                } else {
+                    "unanswered"
+                }));
+                out(&o);
+            }
+        }
+    }
+
+    /// A flow ending as an attempt (never answered, not joined mid-stream) that has had no
+    /// verdict yet gets its `ConnFailed` now, before its summary.
+    fn verdict_at_end(&self, e: &Entry, out: &mut impl FnMut(&Observation<'static>)) {
+        if e.failed || e.state & (st::EST | st::MID) != 0 {
+            return;
+        }
+        let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
+        o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
+            "refused"
+        } else {
+            "unanswered"
+        }));
+        out(&o);
     }
 
     fn start(
@@ -350,6 +435,8 @@ impl FlowTable {
             next: NIL,
             state,
             init_is_a,
+            failed: false,
+            born_us: ts.as_microsecond(),
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -368,6 +455,10 @@ impl FlowTable {
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
+            if self.attempts.len() >= self.cap {
+                self.attempts.pop_front();
+            }
+            self.attempts.push_back((i, ts.as_microsecond()));
             let mut o = packet_obs(ts, ObsKind::ConnAttempt, p);
             o.packets = 1;
             o.bytes = u64::from(p.ip_len);
@@ -458,10 +549,16 @@ impl FlowTable {
             None
         };
         if let Some(why) = end {
+            self.verdict_at_end(e, out);
             let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
             o.note = Some(Cow::Borrowed(note(e.state, why)));
             out(&o);
-            self.slab[i as usize].state |= st::DONE;
+            let e = &mut self.slab[i as usize];
+            e.state |= st::DONE;
+            if self.closing.len() >= self.cap {
+                self.closing.pop_front(); // its flow idles out instead
+            }
+            self.closing.push_back((i, e.born_us, ts.as_microsecond()));
         }
     }
 
@@ -473,6 +570,7 @@ impl FlowTable {
             (k.b(), k.b_port(), k.a(), k.a_port())
         };
         let mut o = Observation::new(ts, kind, "");
+        o.from_packets = true;
         o.src = Some(src);
         o.dst = Some(dst);
         o.proto = Proto::from_number(k.proto());
@@ -489,6 +587,7 @@ impl FlowTable {
     fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if e.state & st::DONE == 0 {
+            self.verdict_at_end(e, out);
             let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
             o.note = Some(Cow::Borrowed(note(e.state, why)));
             out(&o);
@@ -557,6 +656,7 @@ fn is_icmp_query(proto: Proto, ty: u8) -> bool {
 /// An observation of a single packet (sender → receiver).
 fn packet_obs(ts: Timestamp, kind: ObsKind, p: &Packet) -> Observation<'static> {
     let mut o = Observation::new(ts, kind, "");
+    o.from_packets = true;
     o.src = Some(p.src);
     o.dst = Some(p.dst);
     o.proto = p.proto;

@@ -18,6 +18,10 @@ pub enum ObsKind {
     ConnDenied,
     /// A connection whose handshake completed (source address proven real).
     ConnEstablished,
+    /// A connection attempt that failed: refused (TCP reset before the handshake completed) or
+    /// unanswered within the attempt timeout. The flow engine's verdict on its own
+    /// `ConnAttempt`s (as Zeek's `connection_rejected` / `connection_attempt`).
+    ConnFailed,
     /// A finished flow summary (EVE flow, Zeek conn, ASA teardown).
     Flow,
     /// A failed login (wrong password, bad key, PAM failure).
@@ -39,6 +43,7 @@ impl ObsKind {
             ObsKind::ConnAttempt => "conn_attempt",
             ObsKind::ConnDenied => "conn_denied",
             ObsKind::ConnEstablished => "conn_established",
+            ObsKind::ConnFailed => "conn_failed",
             ObsKind::Flow => "flow",
             ObsKind::AuthFailure => "auth_failure",
             ObsKind::AuthInvalidUser => "auth_invalid_user",
@@ -139,6 +144,12 @@ pub struct Observation<'a> {
     /// The record as read; empty for packets.
     #[serde(skip)]
     pub raw: &'a str,
+    /// Made by the flow engine from captured packets. One connection then yields several
+    /// records (attempt, establishment or failure, summary), so detectors count the
+    /// connection once, and a packet `ConnAttempt` is provisional: its verdict follows as
+    /// `ConnEstablished` or `ConnFailed`. A log record stands on its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_packets: bool,
 }
 
 impl<'a> Observation<'a> {
@@ -159,6 +170,7 @@ impl<'a> Observation<'a> {
             bytes: 0,
             note: None,
             raw,
+            from_packets: false,
         }
     }
 }

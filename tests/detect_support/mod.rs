@@ -34,11 +34,7 @@ impl Harness {
     }
 
     pub fn feed(&mut self, obs: &Observation<'_>) {
-        let ctx = DetectContext {
-            campus: &self.campus,
-            allow: &self.allow,
-            sensor: "test-sensor",
-        };
+        let ctx = DetectContext::new(&self.campus, &self.allow, "test-sensor");
         self.det.observe(obs, &ctx, &mut self.out);
     }
 
@@ -84,6 +80,12 @@ pub fn conn(
 }
 
 /// A netfilter-style deny line for a record, so evidence carries raw text.
+/// The same record as the flow engine makes it from captured packets.
+pub fn from_packets(mut o: Observation<'_>) -> Observation<'_> {
+    o.from_packets = true;
+    o
+}
+
 pub fn with_raw<'a>(mut o: Observation<'a>, raw: &'a str) -> Observation<'a> {
     o.raw = raw;
     o
