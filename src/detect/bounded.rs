@@ -36,14 +36,20 @@ struct Slot<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
+    /// Room reserved up front: tables at the default caps (up to 2^17) never grow on the
+    /// packet path, which would copy every slot and rehash every key each time they doubled;
+    /// larger caps grow from there. Untouched reserved pages cost no memory.
+    const RESERVE: usize = 1 << 17;
+
     /// A map that never holds more than `cap` entries (at least 1).
     pub fn new(cap: usize) -> Self {
         let cap = cap.clamp(1, u32::MAX as usize);
+        let reserve = cap.min(Self::RESERVE);
         BoundedMap {
-            index: HashTable::new(),
+            index: HashTable::with_capacity(reserve),
             hasher: foldhash::fast::RandomState::default(),
-            slots: Vec::new(),
-            referenced: Vec::new(),
+            slots: Vec::with_capacity(reserve),
+            referenced: Vec::with_capacity(reserve),
             hand: 0,
             cap,
             evictions: 0,

@@ -26,6 +26,10 @@ use std::net::IpAddr;
 struct Source {
     win: Window,
     dsts: DistinctSet,
+    /// One bit per destination fingerprint counted in `dsts` this window (never cleared by a
+    /// removal): an answer whose bit is clear was never counted, so `dsts` (a separate
+    /// allocation) need not be touched. Most answered connections are such.
+    counted: u64,
     peers: Vec<IpAddr>,
     ports: Vec<u16>,
     first_raw: String,
@@ -36,6 +40,7 @@ impl Source {
         Source {
             win: Window::new(now),
             dsts: DistinctSet::default(),
+            counted: 0,
             peers: Vec::new(),
             ports: Vec::new(),
             first_raw: String::new(),
@@ -43,6 +48,7 @@ impl Source {
     }
     fn clear(&mut self) {
         self.dsts.clear();
+        self.counted = 0;
         self.peers.clear();
         self.ports.clear();
         self.first_raw.clear();
@@ -111,7 +117,7 @@ impl ScanDetector {
     fn answered(&mut self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
         let fp = self.fp.of(&dst);
         let counted = match self.sources.get_mut(&src) {
-            Some(s) => s.dsts.remove(fp),
+            Some(s) => s.counted & bit(fp) != 0 && s.dsts.remove(fp),
             None => false,
         };
         if !counted {
@@ -121,6 +127,11 @@ impl ScanDetector {
             pair.ports.remove(u64::from(p));
         }
     }
+}
+
+/// A destination fingerprint's bit in [`Source::counted`].
+fn bit(fp: u64) -> u64 {
+    1 << (fp >> 58)
 }
 
 impl Detector for ScanDetector {
@@ -184,8 +195,11 @@ impl Detector for ScanDetector {
         if s.first_raw.is_empty() {
             keep_raw(&mut s.first_raw, obs.raw);
         }
-        if s.dsts.insert(dst_fp, self.h_cap) && s.peers.len() < Evidence::MAX_LIST {
-            s.peers.push(dst);
+        if s.dsts.insert(dst_fp, self.h_cap) {
+            s.counted |= bit(dst_fp);
+            if s.peers.len() < Evidence::MAX_LIST {
+                s.peers.push(dst);
+            }
         }
         if let Some(p) = obs.dst_port
             && s.ports.len() < Evidence::MAX_LIST

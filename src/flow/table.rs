@@ -2,8 +2,10 @@
 //!
 //! Flows are keyed by a direction-normalized 5-tuple; the side that sent the first SYN (or the
 //! first UDP / ICMP query packet) is the initiator. Entries live in a slab threaded on an
-//! intrusive LRU list ordered by last packet, so idle expiry and eviction-when-full both pop
-//! the list head in O(1). Packets never allocate once the slab has grown to its working size.
+//! intrusive LRU list ordered by last activity (to within a second), so idle expiry and
+//! eviction-when-full both pop the list head in O(1). Attempts wait in a FIFO for their
+//! verdict; flows closed by FIN/RST linger 5 s in another, then leave. Packets never allocate
+//! once the slab has grown to its working size.
 //!
 //! Owns flow state only: no decoding, no detection, no I/O, no clock (time is the packet's).
 
@@ -139,6 +141,8 @@ struct Entry {
     /// Creation time in microseconds: tells a pending attempt-timeout check whether its slot
     /// still holds the same flow.
     born_us: i64,
+    /// When the entry was last moved to the list's tail (microseconds); see `relink_us`.
+    listed_us: i64,
 }
 
 /// Why a flow summary was emitted; goes into `Observation.note`.
@@ -230,6 +234,12 @@ pub struct FlowTable {
     /// verdict when it ends).
     attempts: VecDeque<(u32, i64)>,
     attempt_us: i64,
+    /// A packet moves its flow to the LRU tail only when the flow was last moved at least
+    /// this long ago: moving touches two neighbouring entries (cache misses), and most flows
+    /// see all their packets within a millisecond. The list stays ordered by the time of the
+    /// move, every flow's last packet is less than this after it, so idle expiry runs at most
+    /// this late and eviction picks a flow idle within this of the least recent.
+    relink_us: i64,
     /// Flows closed by FIN or RST, in closing order: (slot, born_us, closed_us). Each lingers
     /// [`CLOSE_LINGER_US`] after its last packet to absorb the final ACKs and retransmissions,
     /// then leaves the table, so a busy edge does not hold every finished connection for the
@@ -256,6 +266,7 @@ impl FlowTable {
             idle_us: i64::try_from(idle.as_micros()).unwrap_or(i64::MAX),
             attempts: VecDeque::new(),
             attempt_us: 5_000_000,
+            relink_us: (i64::try_from(idle.as_micros()).unwrap_or(i64::MAX) / 4).min(1_000_000),
             closing: VecDeque::new(),
             stats: TableStats::default(),
         }
@@ -437,6 +448,7 @@ impl FlowTable {
             init_is_a,
             failed: false,
             born_us: ts.as_microsecond(),
+            listed_us: ts.as_microsecond(),
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -474,9 +486,11 @@ impl FlowTable {
         from_a: bool,
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        if self.tail != i {
+        let now = ts.as_microsecond();
+        if self.tail != i && now - self.slab[i as usize].listed_us >= self.relink_us {
             self.unlink(i);
             self.link_tail(i);
+            self.slab[i as usize].listed_us = now;
         }
         let e = &mut self.slab[i as usize];
         let from_init = from_a == e.init_is_a;
