@@ -400,7 +400,8 @@ pub struct FloodConfig {
     /// sources, so a campus source address on an attempt is trusted. Turn on where campus
     /// hosts can spoof each other's addresses and that risk outweighs missing SYN floods.
     pub require_handshake: bool,
-    /// Most (source, target) pairs tracked.
+    /// Most (source, target) pairs tracked; as many pairs seen once wait beside them in a
+    /// compact first-sighting table (most pairs on a busy edge never come back).
     pub max_pairs: usize,
 }
 
@@ -551,7 +552,8 @@ pub struct BeaconConfig {
     pub ignore_ports: Vec<u16>,
     /// Re-emit evidence for the same pair at most this often. 1 h.
     pub reemit_after: Duration,
-    /// Most (host, outside address) pairs tracked.
+    /// Most (host, outside address) pairs tracked; as many first contacts wait beside them in
+    /// a compact first-sighting table (a pair gets a series at its second contact).
     pub max_pairs: usize,
 }
 

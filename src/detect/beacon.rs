@@ -6,7 +6,7 @@
 //! its handshake). A gap longer than `max_interval` restarts the series. Regular legitimate
 //! pollers exist (monitoring agents, update checks): their destinations belong in
 //! `inventory.allow`, their ports in `ignore_ports` (NTP and DNS by default).
-use super::bounded::{BoundedMap, Dedupe};
+use super::bounded::{BoundedMap, Dedupe, Doorkeeper};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_evidence, outbound,
     push_raws,
@@ -80,9 +80,17 @@ pub struct BeaconDetector {
     max_interval: SignedDuration,
     ignore_ports: Vec<u16>,
     reemit_after: SignedDuration,
+    /// A pair's first contact waits here; its second gives it a series.
+    first: Doorkeeper<FirstContact>,
     pairs: BoundedMap<(IpAddr, IpAddr), Series>,
     dedupe: Dedupe,
     emitted: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct FirstContact {
+    time: Option<Timestamp>,
+    port: Option<u16>,
 }
 
 impl BeaconDetector {
@@ -103,6 +111,7 @@ impl BeaconDetector {
             max_interval,
             ignore_ports: cfg.ignore_ports.clone(),
             reemit_after: cfg.reemit_after.0.max(SignedDuration::from_secs(1)),
+            first: Doorkeeper::new(cfg.max_pairs),
             pairs: BoundedMap::new(cfg.max_pairs),
             dedupe: Dedupe::new(cfg.max_pairs),
             emitted: 0,
@@ -134,16 +143,29 @@ impl Detector for BeaconDetector {
             return;
         };
         let now = obs.time;
-        let mut fresh = false;
-        let s = self.pairs.get_or_insert(
-            (src, dst),
-            || {
-                fresh = true;
-                Series::new(now)
-            },
-            |s| s.restart(now),
-        );
-        if fresh || s.contacts == 1 && s.intervals.is_empty() && s.last == now {
+        let key = (src, dst);
+        let s = if let Some(s) = self.pairs.get_mut(&key) {
+            s
+        } else {
+            let tag = self.first.tag(&key);
+            let this = FirstContact {
+                time: Some(now),
+                port: obs.dst_port,
+            };
+            let Some(FirstContact {
+                time: Some(first),
+                port,
+            }) = self.first.admit(tag, this)
+            else {
+                return;
+            };
+            let s = self
+                .pairs
+                .get_or_insert(key, || Series::new(first), |s| s.restart(first));
+            s.port = port;
+            s
+        };
+        if s.contacts == 1 && s.intervals.is_empty() && s.last == now {
             if s.port.is_none() {
                 s.port = obs.dst_port;
             }
@@ -200,8 +222,8 @@ impl Detector for BeaconDetector {
 
     fn stats(&self) -> DetectorStats {
         DetectorStats {
-            evictions: self.pairs.evictions() + self.dedupe.evictions(),
-            tracked: (self.pairs.len() + self.dedupe.len()) as u64,
+            evictions: self.pairs.evictions() + self.first.overwritten() + self.dedupe.evictions(),
+            tracked: (self.pairs.len() + self.first.len() + self.dedupe.len()) as u64,
             emitted: self.emitted,
         }
     }

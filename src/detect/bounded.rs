@@ -36,9 +36,11 @@ struct Slot<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
-    /// Room reserved up front: tables at the default caps (up to 2^17) never grow on the
-    /// packet path, which would copy every slot and rehash every key each time they doubled;
-    /// larger caps grow from there. Untouched reserved pages cost no memory.
+    /// Slot room reserved up front: tables at the default caps (up to 2^17) never move their
+    /// slots on the packet path, which would copy every one each time they doubled; larger
+    /// caps grow from there. Untouched reserved pages cost no memory. (The index is not
+    /// reserved: it is rebuilt cheaply, and a sparse index of a small table costs a cache
+    /// miss per lookup.)
     const RESERVE: usize = 1 << 17;
 
     /// A map that never holds more than `cap` entries (at least 1).
@@ -46,7 +48,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         let cap = cap.clamp(1, u32::MAX as usize);
         let reserve = cap.min(Self::RESERVE);
         BoundedMap {
-            index: HashTable::with_capacity(reserve),
+            index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
             slots: Vec::with_capacity(reserve),
             referenced: Vec::with_capacity(reserve),
@@ -476,6 +478,72 @@ impl Dedupe {
     }
 }
 
+/// First sightings of keys, before they earn a place in a [`BoundedMap`]. On a busy edge
+/// most outside peers are contacted once: giving each a map entry costs several cache misses
+/// (and evicts an entry that mattered). Here a first sighting is a small record in a
+/// direct-mapped array, one cache line touched; a second sighting of the same key returns
+/// the first so the caller can start the key's entry with it, losing nothing. A first
+/// sighting overwritten by another key's (they share a slot, or the array has wrapped) is
+/// counted like an eviction; its key starts again at its next sighting.
+#[derive(Debug)]
+pub struct Doorkeeper<P: Copy + Default> {
+    /// (tag, payload); tag 0 is an empty slot.
+    slots: Vec<(u64, P)>,
+    hasher: foldhash::fast::RandomState,
+    overwritten: u64,
+    held: usize,
+}
+
+impl<P: Copy + Default> Doorkeeper<P> {
+    /// Room for `cap` first sightings (at least 1).
+    pub fn new(cap: usize) -> Self {
+        Doorkeeper {
+            slots: vec![(0, P::default()); cap.clamp(1, 1 << 30)],
+            hasher: foldhash::fast::RandomState::default(),
+            overwritten: 0,
+            held: 0,
+        }
+    }
+
+    /// The key's tag (keyed hash, never 0).
+    pub fn tag<K: Hash>(&self, key: &K) -> u64 {
+        self.hasher.hash_one(key) | 1
+    }
+
+    /// A sighting of the key tagged `tag`. The first is remembered as `first` and gives None;
+    /// the second gives back the first's payload (and frees the slot).
+    pub fn admit(&mut self, tag: u64, first: P) -> Option<P> {
+        // The tag's high bits scaled to the slot count (no power-of-two rounding, so the cap
+        // is exact).
+        let i = ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize;
+        let slot = &mut self.slots[i];
+        if slot.0 == tag {
+            slot.0 = 0;
+            self.held -= 1;
+            return Some(slot.1);
+        }
+        if slot.0 == 0 {
+            self.held += 1;
+        } else {
+            self.overwritten += 1;
+        }
+        *slot = (tag, first);
+        None
+    }
+
+    /// First sightings forgotten because another took their slot.
+    pub fn overwritten(&self) -> u64 {
+        self.overwritten
+    }
+    /// First sightings held now.
+    pub fn len(&self) -> usize {
+        self.held
+    }
+    pub fn is_empty(&self) -> bool {
+        self.held == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,6 +705,39 @@ mod tests {
                     proptest::prop_assert_eq!(d.contains(x), model.contains(&DistinctSet::canon(x)));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn doorkeeper_hands_back_the_first_sighting_once() {
+        let mut d: Doorkeeper<u32> = Doorkeeper::new(1024);
+        let (a, b) = (d.tag(&"a"), d.tag(&"b"));
+        assert_eq!(d.admit(a, 1), None);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d.admit(a, 2), Some(1));
+        assert_eq!(d.len(), 0);
+        // Taken: the next sighting is a first again.
+        assert_eq!(d.admit(a, 3), None);
+        assert_eq!(d.admit(b, 9), None);
+        let slot = |t: u64| (u128::from(t) * 1024) >> 64;
+        assert_eq!(d.overwritten(), u64::from(slot(a) == slot(b)));
+    }
+
+    #[test]
+    fn doorkeeper_stays_within_its_slots_and_counts_overwrites() {
+        let mut d: Doorkeeper<u64> = Doorkeeper::new(64);
+        for k in 0..10_000u64 {
+            let t = d.tag(&k);
+            d.admit(t, k);
+        }
+        assert_eq!(d.slots.len(), 64);
+        assert!(d.len() <= 64);
+        assert_eq!(d.overwritten() + d.len() as u64, 10_000);
+        // A key whose first sighting survived gets it back.
+        let kept: Vec<u64> = d.slots.iter().filter(|s| s.0 != 0).map(|s| s.1).collect();
+        for k in kept {
+            let t = d.tag(&k);
+            assert_eq!(d.admit(t, 0), Some(k));
         }
     }
 }

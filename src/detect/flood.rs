@@ -11,7 +11,7 @@
 //!
 //! Flow summaries are not counted: a long download's summary carries its whole packet count
 //! at one instant and would look like a flood.
-use super::bounded::{BoundedMap, Dedupe, Window};
+use super::bounded::{BoundedMap, Dedupe, Doorkeeper, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
 };
@@ -44,6 +44,36 @@ impl Pair {
         self.ports.clear();
         self.first_raw.clear();
     }
+    /// Count one record at `now` in the current window (restarting it when it has expired).
+    fn add(
+        &mut self,
+        now: Timestamp,
+        window: SignedDuration,
+        conns: u64,
+        packets: u64,
+        port: Option<u16>,
+    ) {
+        if self.win.advance(now, window) {
+            self.clear();
+        }
+        self.conns += conns;
+        self.packets = self.packets.saturating_add(packets);
+        if let Some(port) = port
+            && self.ports.len() < Evidence::MAX_LIST
+            && !self.ports.contains(&port)
+        {
+            self.ports.push(port);
+        }
+    }
+}
+
+/// A pair's first counted record, while it waits in the doorkeeper.
+#[derive(Debug, Clone, Copy, Default)]
+struct FirstRecord {
+    time: Option<Timestamp>,
+    conns: u64,
+    packets: u64,
+    port: Option<u16>,
 }
 
 pub struct FloodDetector {
@@ -51,6 +81,9 @@ pub struct FloodDetector {
     min_conns: u64,
     min_packets: u64,
     require_handshake: bool,
+    /// A pair's first record waits here (most pairs see one connection); its second gives
+    /// it an entry in `pairs`, counting both.
+    first: Doorkeeper<FirstRecord>,
     pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
     dedupe: Dedupe,
     emitted: u64,
@@ -65,6 +98,7 @@ impl FloodDetector {
             min_conns: u64::from(cfg.min_connections_per_sec.max(1)).saturating_mul(secs),
             min_packets: u64::from(cfg.min_packets_per_sec.max(1)).saturating_mul(secs),
             require_handshake: cfg.require_handshake,
+            first: Doorkeeper::new(cfg.max_pairs),
             pairs: BoundedMap::new(cfg.max_pairs),
             dedupe: Dedupe::new(cfg.max_pairs),
             emitted: 0,
@@ -89,27 +123,49 @@ impl Detector for FloodDetector {
             return;
         };
         let now = obs.time;
-        let p = self.pairs.get_or_insert(
-            (src, dst),
-            || Pair::new(now),
-            |p| {
-                p.win.recycle(now);
-                p.clear();
-            },
-        );
-        if p.win.advance(now, self.window) {
-            p.clear();
-        }
+        let key = (src, dst);
+        let p = if let Some(p) = self.pairs.get_mut(&key) {
+            p
+        } else {
+            let this = FirstRecord {
+                time: Some(now),
+                conns,
+                packets,
+                port: obs.dst_port,
+            };
+            // A record that alone reaches a threshold skips the wait.
+            let first = if conns < self.min_conns && packets < self.min_packets {
+                let tag = self.first.tag(&key);
+                match self.first.admit(tag, this) {
+                    Some(first) => Some(first),
+                    None => return,
+                }
+            } else {
+                None
+            };
+            let p = self.pairs.get_or_insert(
+                key,
+                || Pair::new(now),
+                |p| {
+                    p.win.recycle(now);
+                    p.clear();
+                },
+            );
+            if let Some(FirstRecord {
+                time: Some(t),
+                conns,
+                packets,
+                port,
+            }) = first
+            {
+                p.win.recycle(t);
+                p.add(t, self.window, conns, packets, port);
+            }
+            p
+        };
+        p.add(now, self.window, conns, packets, obs.dst_port);
         if p.first_raw.is_empty() {
             keep_raw(&mut p.first_raw, obs.raw);
-        }
-        p.conns += conns;
-        p.packets = p.packets.saturating_add(packets);
-        if let Some(port) = obs.dst_port
-            && p.ports.len() < Evidence::MAX_LIST
-            && !p.ports.contains(&port)
-        {
-            p.ports.push(port);
         }
         if p.conns < self.min_conns && p.packets < self.min_packets {
             return;
@@ -144,8 +200,8 @@ impl Detector for FloodDetector {
 
     fn stats(&self) -> DetectorStats {
         DetectorStats {
-            evictions: self.pairs.evictions() + self.dedupe.evictions(),
-            tracked: (self.pairs.len() + self.dedupe.len()) as u64,
+            evictions: self.pairs.evictions() + self.first.overwritten() + self.dedupe.evictions(),
+            tracked: (self.pairs.len() + self.first.len() + self.dedupe.len()) as u64,
             emitted: self.emitted,
         }
     }

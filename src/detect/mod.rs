@@ -15,7 +15,7 @@ pub mod scan;
 pub mod spam;
 
 pub use beacon::BeaconDetector;
-pub use bounded::{BoundedMap, Dedupe, DistinctSet, Fingerprint, Window};
+pub use bounded::{BoundedMap, Dedupe, DistinctSet, Doorkeeper, Fingerprint, Window};
 pub use bruteforce::BruteForceDetector;
 pub use flood::FloodDetector;
 pub use ids::IdsDetector;
