@@ -81,16 +81,10 @@ pub struct BeaconDetector {
     ignore_ports: Vec<u16>,
     reemit_after: SignedDuration,
     /// A pair's first contact waits here; its second gives it a series.
-    first: Doorkeeper<FirstContact>,
+    first: Doorkeeper,
     pairs: BoundedMap<(IpAddr, IpAddr), Series>,
     dedupe: Dedupe,
     emitted: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct FirstContact {
-    time: Option<Timestamp>,
-    port: Option<u16>,
 }
 
 impl BeaconDetector {
@@ -147,16 +141,7 @@ impl Detector for BeaconDetector {
         let s = if let Some(s) = self.pairs.get_mut(&key) {
             s
         } else {
-            let tag = self.first.tag(&key);
-            let this = FirstContact {
-                time: Some(now),
-                port: obs.dst_port,
-            };
-            let Some(FirstContact {
-                time: Some(first),
-                port,
-            }) = self.first.admit(tag, this)
-            else {
+            let Some((first, port)) = self.first.admit(&key, now, obs.dst_port) else {
                 return;
             };
             let s = self

@@ -480,54 +480,74 @@ impl Dedupe {
 
 /// First sightings of keys, before they earn a place in a [`BoundedMap`]. On a busy edge
 /// most outside peers are contacted once: giving each a map entry costs several cache misses
-/// (and evicts an entry that mattered). Here a first sighting is a small record in a
-/// direct-mapped array, one cache line touched; a second sighting of the same key returns
-/// the first so the caller can start the key's entry with it, losing nothing. A first
-/// sighting overwritten by another key's (they share a slot, or the array has wrapped) is
-/// counted like an eviction; its key starts again at its next sighting.
+/// (and evicts an entry that mattered). Here a first sighting (its time and port) is 16 bytes
+/// in a direct-mapped array, one cache line touched; a second sighting of the same key hands
+/// the first back so the caller can start the key's entry with it, losing nothing. A first
+/// sighting overwritten by another key's (they share a slot) is counted like an eviction; its
+/// key starts again at its next sighting. Tags are 32-bit keyed hashes: a rare false match
+/// lends a key another key's first sighting (one early record), never more.
 #[derive(Debug)]
-pub struct Doorkeeper<P: Copy + Default> {
-    /// (tag, payload); tag 0 is an empty slot.
-    slots: Vec<(u64, P)>,
+pub struct Doorkeeper {
+    slots: Vec<Sighting>,
     hasher: foldhash::fast::RandomState,
     overwritten: u64,
     held: usize,
 }
 
-impl<P: Copy + Default> Doorkeeper<P> {
+#[derive(Debug, Clone, Copy, Default)]
+struct Sighting {
+    /// 0: empty.
+    tag: u32,
+    /// The port, or `NO_PORT`.
+    port: u32,
+    time_us: i64,
+}
+
+const NO_PORT: u32 = u32::MAX;
+
+impl Doorkeeper {
     /// Room for `cap` first sightings (at least 1).
     pub fn new(cap: usize) -> Self {
         Doorkeeper {
-            slots: vec![(0, P::default()); cap.clamp(1, 1 << 30)],
+            slots: vec![Sighting::default(); cap.clamp(1, 1 << 30)],
             hasher: foldhash::fast::RandomState::default(),
             overwritten: 0,
             held: 0,
         }
     }
 
-    /// The key's tag (keyed hash, never 0).
-    pub fn tag<K: Hash>(&self, key: &K) -> u64 {
-        self.hasher.hash_one(key) | 1
-    }
-
-    /// A sighting of the key tagged `tag`. The first is remembered as `first` and gives None;
-    /// the second gives back the first's payload (and frees the slot).
-    pub fn admit(&mut self, tag: u64, first: P) -> Option<P> {
-        // The tag's high bits scaled to the slot count (no power-of-two rounding, so the cap
-        // is exact).
-        let i = ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize;
+    /// A sighting of `key` at `time` (to `port`). The first is remembered and gives None; the
+    /// second gives back the first's time and port (and frees the slot).
+    pub fn admit<K: Hash>(
+        &mut self,
+        key: &K,
+        time: Timestamp,
+        port: Option<u16>,
+    ) -> Option<(Timestamp, Option<u16>)> {
+        let h = self.hasher.hash_one(key);
+        // High bits pick the slot (scaled to the slot count, so the cap is exact); low bits
+        // are the tag.
+        let i = ((u128::from(h) * self.slots.len() as u128) >> 64) as usize;
+        let tag = (h as u32) | 1;
         let slot = &mut self.slots[i];
-        if slot.0 == tag {
-            slot.0 = 0;
+        if slot.tag == tag {
+            let first = *slot;
+            *slot = Sighting::default();
             self.held -= 1;
-            return Some(slot.1);
+            let t = Timestamp::from_microsecond(first.time_us).ok()?;
+            let p = u16::try_from(first.port).ok();
+            return Some((t, p));
         }
-        if slot.0 == 0 {
+        if slot.tag == 0 {
             self.held += 1;
         } else {
             self.overwritten += 1;
         }
-        *slot = (tag, first);
+        *slot = Sighting {
+            tag,
+            port: port.map_or(NO_PORT, u32::from),
+            time_us: time.as_microsecond(),
+        };
         None
     }
 
@@ -710,34 +730,37 @@ mod tests {
 
     #[test]
     fn doorkeeper_hands_back_the_first_sighting_once() {
-        let mut d: Doorkeeper<u32> = Doorkeeper::new(1024);
-        let (a, b) = (d.tag(&"a"), d.tag(&"b"));
-        assert_eq!(d.admit(a, 1), None);
+        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let mut d = Doorkeeper::new(1024);
+        assert_eq!(d.admit(&"a", t(0), Some(443)), None);
         assert_eq!(d.len(), 1);
-        assert_eq!(d.admit(a, 2), Some(1));
+        assert_eq!(d.admit(&"a", t(5), None), Some((t(0), Some(443))));
         assert_eq!(d.len(), 0);
         // Taken: the next sighting is a first again.
-        assert_eq!(d.admit(a, 3), None);
-        assert_eq!(d.admit(b, 9), None);
-        let slot = |t: u64| (u128::from(t) * 1024) >> 64;
-        assert_eq!(d.overwritten(), u64::from(slot(a) == slot(b)));
+        assert_eq!(d.admit(&"a", t(6), None), None);
+        assert_eq!(d.admit(&"a", t(7), Some(1)), Some((t(6), None)));
     }
 
     #[test]
     fn doorkeeper_stays_within_its_slots_and_counts_overwrites() {
-        let mut d: Doorkeeper<u64> = Doorkeeper::new(64);
+        let t = |s: u64| Timestamp::from_second(1_800_000_000 + s as i64).unwrap();
+        let mut d = Doorkeeper::new(100);
         for k in 0..10_000u64 {
-            let t = d.tag(&k);
-            d.admit(t, k);
+            d.admit(&k, t(k), None);
         }
-        assert_eq!(d.slots.len(), 64);
-        assert!(d.len() <= 64);
+        assert_eq!(d.slots.len(), 100);
+        assert!(d.len() <= 100);
         assert_eq!(d.overwritten() + d.len() as u64, 10_000);
-        // A key whose first sighting survived gets it back.
-        let kept: Vec<u64> = d.slots.iter().filter(|s| s.0 != 0).map(|s| s.1).collect();
-        for k in kept {
-            let t = d.tag(&k);
-            assert_eq!(d.admit(t, 0), Some(k));
+        // Every key whose first sighting survived (the last writer of its slot: met first
+        // when walking backwards) gets exactly it back.
+        let held = d.len();
+        let mut back = 0;
+        for k in (0..10_000u64).rev() {
+            if let Some((first, _)) = d.admit(&k, t(20_000), None) {
+                assert_eq!(first, t(k));
+                back += 1;
+            }
         }
+        assert_eq!(back, held);
     }
 }

@@ -67,15 +67,6 @@ impl Pair {
     }
 }
 
-/// A pair's first counted record, while it waits in the doorkeeper.
-#[derive(Debug, Clone, Copy, Default)]
-struct FirstRecord {
-    time: Option<Timestamp>,
-    conns: u64,
-    packets: u64,
-    port: Option<u16>,
-}
-
 pub struct FloodDetector {
     window: SignedDuration,
     min_conns: u64,
@@ -83,7 +74,7 @@ pub struct FloodDetector {
     require_handshake: bool,
     /// A pair's first record waits here (most pairs see one connection); its second gives
     /// it an entry in `pairs`, counting both.
-    first: Doorkeeper<FirstRecord>,
+    first: Doorkeeper,
     pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
     dedupe: Dedupe,
     emitted: u64,
@@ -127,16 +118,11 @@ impl Detector for FloodDetector {
         let p = if let Some(p) = self.pairs.get_mut(&key) {
             p
         } else {
-            let this = FirstRecord {
-                time: Some(now),
-                conns,
-                packets,
-                port: obs.dst_port,
-            };
-            // A record that alone reaches a threshold skips the wait.
-            let first = if conns < self.min_conns && packets < self.min_packets {
-                let tag = self.first.tag(&key);
-                match self.first.admit(tag, this) {
+            // A plain one-connection, one-packet record waits; anything bigger (a log
+            // record carrying a packet count) goes straight in.
+            let first = if conns == 1 && packets == 1 && self.min_conns > 1 && self.min_packets > 1
+            {
+                match self.first.admit(&key, now, obs.dst_port) {
                     Some(first) => Some(first),
                     None => return,
                 }
@@ -151,15 +137,9 @@ impl Detector for FloodDetector {
                     p.clear();
                 },
             );
-            if let Some(FirstRecord {
-                time: Some(t),
-                conns,
-                packets,
-                port,
-            }) = first
-            {
+            if let Some((t, port)) = first {
                 p.win.recycle(t);
-                p.add(t, self.window, conns, packets, port);
+                p.add(t, self.window, 1, 1, port);
             }
             p
         };
