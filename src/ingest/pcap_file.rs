@@ -97,7 +97,7 @@ fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, PcapError> {
 /// Read every frame of `path` (`-` = stdin) and hand it to `on_frame(ts, link, frame)`.
 ///
 /// Classic pcap files (either byte order, micro- or nanosecond stamps) are read by our own
-/// record walker over a reusable 4 MiB buffer: libpcap's offline reader does two `fread`s and
+/// record walker over a reusable 320 KiB buffer: libpcap's offline reader does two `fread`s and
 /// a copy per packet, which costs more than all of flow tracking. pcapng files, standard input
 /// and anything unusual go through libpcap.
 pub fn read_pcap(
@@ -160,10 +160,13 @@ mod fast {
     use std::io::Read;
     use std::path::Path;
 
-    /// Small enough that a block read lands in L2 and is parsed from there.
-    const BUF: usize = 256 << 10;
+    /// Small enough that a block read lands in L2 and is parsed from there; large enough for
+    /// the largest record and its header (a partial record is moved to the front before each
+    /// read, so there is always room to complete it).
+    const BUF: usize = 320 << 10;
     /// Larger records mean a corrupt file (libpcap's own limit is 256 KiB).
     const MAX_RECORD: u32 = 262_144;
+    const _: () = assert!(BUF >= 16 + MAX_RECORD as usize);
 
     /// `None` when the file is not a classic pcap we handle (let libpcap try it).
     pub(super) fn read(
@@ -270,5 +273,57 @@ mod fast {
             }
             end += n;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A little-endian microsecond pcap (Ethernet) holding records of the given lengths.
+    fn pcap_with(lens: &[u32]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&262_144u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        for (i, &len) in lens.iter().enumerate() {
+            b.extend_from_slice(&1_800_000_000u32.to_le_bytes());
+            b.extend_from_slice(&(i as u32).to_le_bytes());
+            b.extend_from_slice(&len.to_le_bytes());
+            b.extend_from_slice(&len.to_le_bytes());
+            b.resize(b.len() + len.min(300_000) as usize, 0xab);
+        }
+        f.write_all(&b).unwrap();
+        f
+    }
+
+    #[test]
+    fn the_largest_record_fits_between_small_ones() {
+        let f = pcap_with(&[60, 262_144, 60, 262_144, 1500]);
+        let mut lens = Vec::new();
+        let c = read_pcap(f.path(), |_, _, frame| lens.push(frame.len())).unwrap();
+        assert_eq!(lens, [60, 262_144, 60, 262_144, 1500]);
+        assert_eq!(c.packets, 5);
+    }
+
+    #[test]
+    fn an_oversized_record_is_a_clear_error_naming_its_offset() {
+        let f = pcap_with(&[60, 262_145]);
+        let e = read_pcap(f.path(), |_, _, _| {}).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(
+                e,
+                PcapError::Corrupt {
+                    len: 262_145,
+                    offset: 100,
+                    ..
+                }
+            ),
+            "{msg}"
+        );
     }
 }
