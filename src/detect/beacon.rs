@@ -113,6 +113,13 @@ impl BeaconDetector {
     }
 }
 
+impl BeaconDetector {
+    /// About to see `obs`: start loading what it will touch (see [`Doorkeeper::prefetch`]).
+    pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
+        self.first.prefetch(&(src, dst));
+    }
+}
+
 impl Detector for BeaconDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
         let contact = if obs.from_packets {

@@ -97,6 +97,13 @@ impl FloodDetector {
     }
 }
 
+impl FloodDetector {
+    /// About to see `obs`: start loading what it will touch (see [`Doorkeeper::prefetch`]).
+    pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
+        self.first.prefetch(&(src, dst));
+    }
+}
+
 impl Detector for FloodDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
         let (conns, packets) = match obs.kind {

@@ -25,7 +25,7 @@ pub use spam::SpamDetector;
 
 use crate::config::DetectConfig;
 use crate::inventory::Campus;
-use crate::model::{Category, Evidence, EvidenceKind, Observation, Proto, Subject};
+use crate::model::{Category, Evidence, EvidenceKind, ObsKind, Observation, Proto, Subject};
 use jiff::{SignedDuration, Timestamp};
 use std::cell::Cell;
 use std::net::IpAddr;
@@ -177,6 +177,18 @@ impl Detectors {
         out: &mut Vec<Evidence>,
     ) {
         let before = out.len();
+        // A new connection from packets goes to flood and beacon last: start loading their
+        // first-sighting slots now, so those cache misses overlap the other detectors' work.
+        if obs.kind == ObsKind::ConnAttempt
+            && let (Some(src), Some(dst)) = (obs.src, obs.dst)
+        {
+            if let Some(d) = &self.flood {
+                d.prefetch(src, dst);
+            }
+            if let Some(d) = &self.beacon {
+                d.prefetch(src, dst);
+            }
+        }
         if let Some(d) = &mut self.scan {
             d.observe(obs, ctx, out);
         }
