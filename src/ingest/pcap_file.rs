@@ -310,6 +310,34 @@ mod tests {
     }
 
     #[test]
+    fn records_cut_at_every_block_boundary_are_stitched() {
+        // Lengths that put record starts, headers and bodies across the 256 KiB boundaries.
+        let lens: Vec<u32> = (0..4000u32).map(|i| (i * 7919) % 1700).collect();
+        let f = pcap_with(&lens);
+        let mut got = Vec::new();
+        let c = read_pcap(f.path(), |ts, _, frame| {
+            got.push((ts.subsec_microsecond(), frame.len() as u32))
+        })
+        .unwrap();
+        let want: Vec<(i32, u32)> = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i as i32, l))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(c.packets, 4000);
+    }
+
+    #[test]
+    fn a_truncated_last_record_is_dropped() {
+        let f = pcap_with(&[60, 1500]);
+        let len = std::fs::metadata(f.path()).unwrap().len();
+        f.as_file().set_len(len - 100).unwrap();
+        let c = read_pcap(f.path(), |_, _, _| {}).unwrap();
+        assert_eq!(c.packets, 1);
+    }
+
+    #[test]
     fn an_oversized_record_is_a_clear_error_naming_its_offset() {
         let f = pcap_with(&[60, 262_145]);
         let e = read_pcap(f.path(), |_, _, _| {}).unwrap_err();
