@@ -310,8 +310,8 @@ mod tests {
     }
 
     #[test]
-    fn records_cut_at_every_block_boundary_are_stitched() {
-        // Lengths that put record starts, headers and bodies across the 256 KiB boundaries.
+    fn records_cut_at_block_boundaries_are_carried_over() {
+        // Lengths that put record starts, headers and bodies across the block boundaries.
         let lens: Vec<u32> = (0..4000u32).map(|i| (i * 7919) % 1700).collect();
         let f = pcap_with(&lens);
         let mut got = Vec::new();
