@@ -136,14 +136,16 @@ fn bit(fp: u64) -> u64 {
 
 impl Detector for ScanDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
+        // Kind first: classifying the addresses costs more, and most records are neither.
+        let answer = obs.kind == ObsKind::ConnEstablished;
+        if !answer && !self.is_probe(obs) {
+            return;
+        }
         let Some((src, dst)) = outbound(obs, ctx, self.internal) else {
             return;
         };
-        if obs.kind == ObsKind::ConnEstablished {
+        if answer {
             self.answered(src, dst, obs.dst_port);
-            return;
-        }
-        if !self.is_probe(obs) {
             return;
         }
         let now = obs.time;

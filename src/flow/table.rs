@@ -245,8 +245,13 @@ pub struct FlowTable {
     /// then leaves the table, so a busy edge does not hold every finished connection for the
     /// whole idle timeout.
     closing: VecDeque<(u32, i64, i64)>,
+    /// Data time of the last look at the timeouts (microseconds).
+    checked_us: i64,
     stats: TableStats,
 }
+
+/// Timeouts are looked at no more often than this (microseconds of data time).
+const EXPIRY_CHECK_US: i64 = 10_000;
 
 /// How long a closed flow lingers after its last packet (as Zeek's `tcp_close_delay`).
 const CLOSE_LINGER_US: i64 = 5_000_000;
@@ -268,6 +273,7 @@ impl FlowTable {
             attempt_us: 5_000_000,
             relink_us: (i64::try_from(idle.as_micros()).unwrap_or(i64::MAX) / 4).min(1_000_000),
             closing: VecDeque::new(),
+            checked_us: i64::MIN,
             stats: TableStats::default(),
         }
     }
@@ -331,6 +337,13 @@ impl FlowTable {
 
     fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'static>)) {
         let now = ts.as_microsecond();
+        // Every timeout is a second or more: looking at the queues once per 10 ms of data
+        // time is as good as per packet, for a fraction of the work. (Time running backwards,
+        // an out-of-order capture, looks at once.)
+        if (0..EXPIRY_CHECK_US).contains(&now.saturating_sub(self.checked_us)) {
+            return;
+        }
+        self.checked_us = now;
         while self.head != NIL {
             let h = self.head as usize;
             let last = self.slab[h].last.as_microsecond();
