@@ -26,10 +26,6 @@ use std::net::IpAddr;
 struct Source {
     win: Window,
     dsts: DistinctSet,
-    /// One bit per destination fingerprint counted in `dsts` this window (never cleared by a
-    /// removal): an answer whose bit is clear was never counted, so `dsts` (a separate
-    /// allocation) need not be touched. Most answered connections are such.
-    counted: u64,
     peers: Vec<IpAddr>,
     ports: Vec<u16>,
     first_raw: String,
@@ -40,7 +36,6 @@ impl Source {
         Source {
             win: Window::new(now),
             dsts: DistinctSet::default(),
-            counted: 0,
             peers: Vec::new(),
             ports: Vec::new(),
             first_raw: String::new(),
@@ -48,7 +43,6 @@ impl Source {
     }
     fn clear(&mut self) {
         self.dsts.clear();
-        self.counted = 0;
         self.peers.clear();
         self.ports.clear();
         self.first_raw.clear();
@@ -72,6 +66,7 @@ pub struct ScanDetector {
     internal: bool,
     sources: BoundedMap<IpAddr, Source>,
     pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
+    counted: CountedFilter,
     fp: Fingerprint,
     emitted: u64,
 }
@@ -92,6 +87,7 @@ impl ScanDetector {
             internal: cfg.include_internal,
             sources: BoundedMap::new(cfg.max_sources),
             pairs: BoundedMap::new(cfg.max_pairs),
+            counted: CountedFilter::new(),
             fp: Fingerprint::default(),
             emitted: 0,
         }
@@ -114,10 +110,14 @@ impl ScanDetector {
     /// A completed handshake: the destination answered, so it was not a probe. The pair's
     /// ports are looked at only when the source had counted the destination: most answered
     /// connections were never probes, and the pair lookup is the costly part.
-    fn answered(&mut self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
+    fn answered(&mut self, now: Timestamp, src: IpAddr, dst: IpAddr, port: Option<u16>) {
+        self.counted.tick(now, self.window);
+        if !self.counted.may_hold(self.fp.of(&(src, dst))) {
+            return; // never counted: the common case, without touching the source's entry
+        }
         let fp = self.fp.of(&dst);
         let counted = match self.sources.get_mut(&src) {
-            Some(s) => s.counted & bit(fp) != 0 && s.dsts.remove(fp),
+            Some(s) => s.dsts.remove(fp),
             None => false,
         };
         if !counted {
@@ -129,9 +129,53 @@ impl ScanDetector {
     }
 }
 
-/// A destination fingerprint's bit in [`Source::counted`].
-fn bit(fp: u64) -> u64 {
-    1 << (fp >> 58)
+/// Which (source, destination) pairs may be counted as probes now: a one-hash Bloom filter in
+/// two generations, swapped every window of data time, so a pair counted at `t` is found
+/// until at least `t + window`, by when its source's window has expired and its count no
+/// longer matters. Lets an answer that was never a probe (nearly all of them) skip the
+/// source's entry. False positives only cost that lookup; a flood of probes fills the filter
+/// and makes every answer look, no worse than without it.
+struct CountedFilter {
+    cur: Vec<u64>,
+    prev: Vec<u64>,
+    swap_at: Option<Timestamp>,
+}
+
+impl CountedFilter {
+    /// 2^20 bits per generation: 128 KiB, a few percent full at a campus edge's probe rate.
+    const BITS: u32 = 20;
+
+    fn new() -> Self {
+        let words = (1usize << Self::BITS) / 64;
+        CountedFilter {
+            cur: vec![0; words],
+            prev: vec![0; words],
+            swap_at: None,
+        }
+    }
+    fn tick(&mut self, now: Timestamp, window: SignedDuration) {
+        match self.swap_at {
+            Some(t) if now < t => {}
+            Some(_) => {
+                std::mem::swap(&mut self.cur, &mut self.prev);
+                self.cur.fill(0);
+                self.swap_at = Some(now.saturating_add(window).unwrap_or(now));
+            }
+            None => self.swap_at = Some(now.saturating_add(window).unwrap_or(now)),
+        }
+    }
+    fn place(h: u64) -> (usize, u64) {
+        let i = (h >> (64 - Self::BITS)) as usize;
+        (i / 64, 1 << (i % 64))
+    }
+    fn insert(&mut self, h: u64) {
+        let (w, b) = Self::place(h);
+        self.cur[w] |= b;
+    }
+    fn may_hold(&self, h: u64) -> bool {
+        let (w, b) = Self::place(h);
+        (self.cur[w] | self.prev[w]) & b != 0
+    }
 }
 
 impl Detector for ScanDetector {
@@ -145,12 +189,13 @@ impl Detector for ScanDetector {
             return;
         };
         if answer {
-            self.answered(src, dst, obs.dst_port);
+            self.answered(obs.time, src, dst, obs.dst_port);
             return;
         }
         let now = obs.time;
         let window = self.window;
         let dst_fp = self.fp.of(&dst);
+        self.counted.tick(now, window);
 
         // Vertical: ports on this one destination.
         let mut vertical: Option<usize> = None;
@@ -198,7 +243,7 @@ impl Detector for ScanDetector {
             keep_raw(&mut s.first_raw, obs.raw);
         }
         if s.dsts.insert(dst_fp, self.h_cap) {
-            s.counted |= bit(dst_fp);
+            self.counted.insert(self.fp.of(&(src, dst)));
             if s.peers.len() < Evidence::MAX_LIST {
                 s.peers.push(dst);
             }
@@ -252,5 +297,30 @@ impl Detector for ScanDetector {
             tracked: (self.sources.len() + self.pairs.len()) as u64,
             emitted: self.emitted,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_pairs_are_found_for_at_least_a_window() {
+        let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        let w = SignedDuration::from_secs(60);
+        let mut f = CountedFilter::new();
+        f.tick(t(0), w);
+        f.tick(t(50), w);
+        f.insert(0xdead_beef_0000_0001);
+        assert!(f.may_hold(0xdead_beef_0000_0001));
+        assert!(!f.may_hold(0x1234_5678_0000_0001));
+        // The first swap (at 60) keeps it in the previous generation: found until 120 > 50+60.
+        f.tick(t(61), w);
+        assert!(f.may_hold(0xdead_beef_0000_0001));
+        f.tick(t(119), w);
+        assert!(f.may_hold(0xdead_beef_0000_0001));
+        // Two swaps later it is gone.
+        f.tick(t(125), w);
+        assert!(!f.may_hold(0xdead_beef_0000_0001));
     }
 }
