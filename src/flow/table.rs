@@ -250,6 +250,9 @@ pub struct FlowTable {
     stats: TableStats,
 }
 
+/// Index room reserved up front (see `FlowTable::new`).
+const INDEX_RESERVE: usize = 1 << 16;
+
 /// Timeouts are looked at no more often than this (microseconds of data time).
 const EXPIRY_CHECK_US: i64 = 10_000;
 
@@ -261,7 +264,10 @@ impl FlowTable {
     pub fn new(cap: usize, idle: std::time::Duration) -> FlowTable {
         let cap = cap.clamp(1, NIL as usize - 1);
         FlowTable {
-            map: HashTable::new(),
+            // Flows come and go all the time: an index kept well below full never has to be
+            // rebuilt in place to clear deleted markers (each rebuild re-hashes every live
+            // flow). Grows past this like any table.
+            map: HashTable::with_capacity(cap.min(INDEX_RESERVE)),
             hasher: foldhash::fast::RandomState::default(),
             slab: Vec::new(),
             free: Vec::new(),
