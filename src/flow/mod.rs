@@ -436,6 +436,51 @@ mod tests {
     }
 
     #[test]
+    fn flows_removed_while_a_timeout_check_is_queued_are_not_judged_or_freed_twice() {
+        // An idle timeout shorter than the attempt timeout and the close linger: flows leave
+        // by idling out while their other checks are still queued.
+        let cfg = FlowSettings {
+            idle_timeout: std::time::Duration::from_secs(2),
+            attempt_timeout: std::time::Duration::from_secs(5),
+            ..FlowSettings::default()
+        };
+        let mut e = FlowEngine::new(&cfg);
+        let mut kinds = Vec::new();
+        let mut feed = |e: &mut FlowEngine, t: i64, f: Vec<u8>| {
+            e.packet(ts(t), LinkType::Ethernet, &f, &mut |o| {
+                kinds.push((o.kind, o.src_port.unwrap_or(0)))
+            })
+        };
+        for (out, f) in [
+            (true, "S"),
+            (false, "SA"),
+            (true, "A"),
+            (true, "FA"),
+            (false, "FA"),
+        ] {
+            let p = if out {
+                tcp(C, O, 1000, 80, f)
+            } else {
+                tcp(O, C, 80, 1000, f)
+            };
+            feed(&mut e, 0, p);
+        }
+        feed(&mut e, 0, tcp(C, O, 2000, 22, "S"));
+        feed(&mut e, 3, tcp(C, O, 3000, 443, "S")); // both idle out here
+        feed(&mut e, 6, tcp(C, O, 3001, 443, "S")); // the attempt check for 2000 comes due
+        for sp in [3000, 3001] {
+            feed(&mut e, 6, tcp(O, C, 443, sp, "SA"));
+            feed(&mut e, 6, tcp(C, O, sp, 443, "A"));
+        }
+        let n = |k: ObsKind, port: u16| kinds.iter().filter(|x| **x == (k, port)).count();
+        assert_eq!(n(ObsKind::ConnFailed, 2000), 1, "{kinds:?}");
+        // Each new flow has a slot of its own: both handshakes complete.
+        assert_eq!(n(ObsKind::ConnEstablished, 3000), 1, "{kinds:?}");
+        assert_eq!(n(ObsKind::ConnEstablished, 3001), 1, "{kinds:?}");
+        assert_eq!(e.stats().flows_live, 2);
+    }
+
+    #[test]
     fn stray_rst_creates_nothing() {
         let mut e = FlowEngine::new(&FlowSettings::default());
         let got = run(&mut e, &[(0, tcp(O, C, 80, 1234, "RA"))]);

@@ -250,6 +250,9 @@ pub struct FlowTable {
     stats: TableStats,
 }
 
+/// `Entry::born_us` of a slot on the free list.
+const FREE: i64 = i64::MIN;
+
 /// Index room reserved up front (see `FlowTable::new`).
 const INDEX_RESERVE: usize = 1 << 16;
 
@@ -637,6 +640,9 @@ impl FlowTable {
         if let Ok(entry) = self.map.find_entry(self.hasher.hash_one(key), |&j| j == i) {
             entry.remove();
         }
+        // A free slot matches no pending attempt or closing check (their `born_us` differs),
+        // so a flow already removed is neither judged nor freed a second time.
+        self.slab[i as usize].born_us = FREE;
         self.free.push(i);
     }
 
