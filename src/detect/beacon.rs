@@ -8,11 +8,11 @@
 //! `inventory.allow`, their ports in `ignore_ports` (NTP and DNS by default).
 use super::bounded::{BoundedMap, Dedupe, Doorkeeper};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_evidence, outbound,
-    push_raws,
+    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_connection, new_evidence,
+    outbound, push_raws,
 };
 use crate::config::BeaconConfig;
-use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
+use crate::model::{Evidence, EvidenceKind, Observation, Subject};
 use jiff::{SignedDuration, Timestamp};
 use std::net::IpAddr;
 
@@ -122,19 +122,7 @@ impl BeaconDetector {
 
 impl Detector for BeaconDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
-        let contact = if obs.from_packets {
-            // One connection, several records: its attempt is the contact.
-            obs.kind == ObsKind::ConnAttempt
-        } else {
-            matches!(
-                obs.kind,
-                ObsKind::ConnAttempt
-                    | ObsKind::ConnDenied
-                    | ObsKind::ConnEstablished
-                    | ObsKind::Flow
-            )
-        };
-        if !contact {
+        if !new_connection(obs) {
             return;
         }
         if obs.dst_port.is_some_and(|p| self.ignore_ports.contains(&p)) {

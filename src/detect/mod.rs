@@ -263,6 +263,20 @@ pub(crate) fn outbound(
     Some((src, dst))
 }
 
+/// Does this record stand for a connection (a contact with its destination)? A log record of
+/// any connection kind does; from packets one connection yields several records, and its
+/// attempt is the one that counts.
+pub(crate) fn new_connection(obs: &Observation<'_>) -> bool {
+    if obs.from_packets {
+        obs.kind == ObsKind::ConnAttempt
+    } else {
+        matches!(
+            obs.kind,
+            ObsKind::ConnAttempt | ObsKind::ConnDenied | ObsKind::ConnEstablished | ObsKind::Flow
+        )
+    }
+}
+
 /// A blank evidence record; the detector fills lists and raw lines. (Every argument is a
 /// required field; a builder would only hide that.)
 #[allow(clippy::too_many_arguments)]

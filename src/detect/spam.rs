@@ -6,10 +6,11 @@
 //! is blocked at the edge is still a bot).
 use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
+    DetectContext, Detector, DetectorStats, keep_raw, new_connection, new_evidence, outbound,
+    push_raws, window_len,
 };
 use crate::config::SpamConfig;
-use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
+use crate::model::{Evidence, EvidenceKind, Observation, Subject};
 use jiff::{SignedDuration, Timestamp};
 use std::net::IpAddr;
 
@@ -63,19 +64,7 @@ impl SpamDetector {
 
 impl Detector for SpamDetector {
     fn observe(&mut self, obs: &Observation<'_>, ctx: &DetectContext<'_>, out: &mut Vec<Evidence>) {
-        let conn = if obs.from_packets {
-            // Each connection's attempt names its server; the later records add nothing.
-            obs.kind == ObsKind::ConnAttempt
-        } else {
-            matches!(
-                obs.kind,
-                ObsKind::ConnAttempt
-                    | ObsKind::ConnDenied
-                    | ObsKind::ConnEstablished
-                    | ObsKind::Flow
-            )
-        };
-        if !conn {
+        if !new_connection(obs) {
             return;
         }
         let Some(port) = obs.dst_port else { return };

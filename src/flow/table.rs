@@ -390,14 +390,7 @@ impl FlowTable {
             // unanswered and still open.
             if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
                 e.failed = true;
-                let e = &self.slab[i as usize];
-                let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
-                o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
-                    "refused"
-                } else {
-                    "unanswered"
-                }));
-                out(&o);
+                out(&self.failed_obs(&self.slab[i as usize]));
             }
         }
     }
@@ -408,13 +401,18 @@ impl FlowTable {
         if e.failed || e.state & (st::EST | st::MID) != 0 {
             return;
         }
+        out(&self.failed_obs(e));
+    }
+
+    /// The `ConnFailed` verdict on attempt `e`: refused (reset) or unanswered.
+    fn failed_obs(&self, e: &Entry) -> Observation<'static> {
         let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
         o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
             "refused"
         } else {
             "unanswered"
         }));
-        out(&o);
+        o
     }
 
     fn start(
