@@ -159,7 +159,8 @@ proptest! {
         }
         let s = det.stats();
         let cap = cfg.scan.max_sources as u64;
-        prop_assert!(s.scan.tracked <= 2 * cap);
+        // Sources, pairs and first probes waiting for their second.
+        prop_assert!(s.scan.tracked <= 3 * cap);
         // Pairs, first sightings waiting for their second record, and the dedupe table.
         prop_assert!(s.flood.tracked <= 3 * cap);
         prop_assert!(s.spam.tracked <= cap);
