@@ -468,6 +468,10 @@ fn sources(p: &mut Problems, sources: &[SourceConfig]) {
 }
 
 fn detect(p: &mut Problems, d: &DetectConfig) {
+    // A zero timeout would judge every packet attempt failed before any answer could come
+    // (every busy client a scanner), or drop every flow at once.
+    p.positive("detect.flow.attempt_timeout", d.flow.attempt_timeout);
+    p.positive("detect.flow.idle_timeout", d.flow.idle_timeout);
     if d.ids.max_severity == 0 {
         p.add(
             "detect.ids.max_severity",
@@ -952,6 +956,18 @@ dir = "outbox"
         assert_eq!(
             check(&t)[0].to_string(),
             "calendar.holidays[1]: duplicate holiday 2026-12-25"
+        );
+    }
+
+    #[test]
+    fn flow_timeouts_must_be_positive() {
+        has(
+            "[detect.flow]\nattempt_timeout = \"0s\"",
+            "detect.flow.attempt_timeout: must be longer than zero",
+        );
+        has(
+            "[detect.flow]\nidle_timeout = \"0s\"",
+            "detect.flow.idle_timeout: must be longer than zero",
         );
     }
 
