@@ -93,16 +93,49 @@ pub struct Metrics {
     pub capture_interface_drops: Gauges<InterfaceLabels>,
     pub flow_evictions: Counter,
     pub detector_evictions_by: Counters<DetectorLabels>,
-    pub sensor_uptime: Gauges<SourceLabels>,
-    pub sensor_kernel_packets: Gauges<SourceLabels>,
-    pub sensor_kernel_drops: Gauges<SourceLabels>,
-    pub sensor_decoder_packets: Gauges<SourceLabels>,
-    pub sensor_decoder_invalid: Gauges<SourceLabels>,
-    pub sensor_flow_memcap: Gauges<SourceLabels>,
-    pub sensor_tcp_reassembly_gap: Gauges<SourceLabels>,
-    pub sensor_flow_bypassed_packets: Gauges<SourceLabels>,
-    pub sensor_detect_alerts: Gauges<SourceLabels>,
+    /// IDS sensor gauges per source, in the order of [`SENSOR_GAUGES`].
+    pub sensor_gauges: [Gauges<SourceLabels>; 9],
 }
+
+/// Name and help of each IDS sensor gauge, in the order of [`SensorGauges::values`].
+const SENSOR_GAUGES: [(&str, &str); 9] = [
+    (
+        "cordon_sensor_uptime_seconds",
+        "IDS sensor uptime (Suricata stats.uptime)",
+    ),
+    (
+        "cordon_sensor_kernel_packets",
+        "Packets the IDS sensor received (Suricata capture.kernel_packets)",
+    ),
+    (
+        "cordon_sensor_kernel_drops",
+        "Packets dropped before the IDS sensor saw them (Suricata capture.kernel_drops): evidence may be missing",
+    ),
+    (
+        "cordon_sensor_decoder_packets",
+        "Packets the IDS sensor decoded (Suricata decoder.pkts)",
+    ),
+    (
+        "cordon_sensor_decoder_invalid",
+        "Packets the IDS sensor could not decode (Suricata decoder.invalid)",
+    ),
+    (
+        "cordon_sensor_flow_memcap",
+        "Packets that hit the IDS flow memory cap (Suricata flow.memcap)",
+    ),
+    (
+        "cordon_sensor_tcp_reassembly_gap",
+        "TCP reassembly gaps in the IDS sensor (Suricata tcp.reassembly_gap)",
+    ),
+    (
+        "cordon_sensor_flow_bypassed_packets",
+        "Packets of bypassed flows the IDS did not inspect (Suricata flow_bypassed)",
+    ),
+    (
+        "cordon_sensor_detect_alerts",
+        "Alerts the IDS sensor raised (Suricata detect.alert)",
+    ),
+];
 
 impl Metrics {
     pub fn register(&self, r: &mut Registry) {
@@ -254,55 +287,8 @@ impl Metrics {
             "Detector table entries evicted at their caps, per detector",
             self.detector_evictions_by.clone(),
         );
-        let sensor: [(&str, &str, &Gauges<SourceLabels>); 9] = [
-            (
-                "cordon_sensor_uptime_seconds",
-                "IDS sensor uptime (Suricata stats.uptime)",
-                &self.sensor_uptime,
-            ),
-            (
-                "cordon_sensor_kernel_packets",
-                "Packets the IDS sensor received (Suricata capture.kernel_packets)",
-                &self.sensor_kernel_packets,
-            ),
-            (
-                "cordon_sensor_kernel_drops",
-                "Packets dropped before the IDS sensor saw them (Suricata capture.kernel_drops): evidence may be missing",
-                &self.sensor_kernel_drops,
-            ),
-            (
-                "cordon_sensor_decoder_packets",
-                "Packets the IDS sensor decoded (Suricata decoder.pkts)",
-                &self.sensor_decoder_packets,
-            ),
-            (
-                "cordon_sensor_decoder_invalid",
-                "Packets the IDS sensor could not decode (Suricata decoder.invalid)",
-                &self.sensor_decoder_invalid,
-            ),
-            (
-                "cordon_sensor_flow_memcap",
-                "Packets that hit the IDS flow memory cap (Suricata flow.memcap)",
-                &self.sensor_flow_memcap,
-            ),
-            (
-                "cordon_sensor_tcp_reassembly_gap",
-                "TCP reassembly gaps in the IDS sensor (Suricata tcp.reassembly_gap)",
-                &self.sensor_tcp_reassembly_gap,
-            ),
-            (
-                "cordon_sensor_flow_bypassed_packets",
-                "Packets of bypassed flows the IDS did not inspect (Suricata flow_bypassed)",
-                &self.sensor_flow_bypassed_packets,
-            ),
-            (
-                "cordon_sensor_detect_alerts",
-                "Alerts the IDS sensor raised (Suricata detect.alert)",
-                &self.sensor_detect_alerts,
-            ),
-        ];
-        for (name, help, g) in sensor {
-            r.register(name, help, g.clone());
+        for ((name, help), g) in SENSOR_GAUGES.iter().zip(&self.sensor_gauges) {
+            r.register(*name, *help, g.clone());
         }
     }
 
@@ -408,17 +394,7 @@ impl Metrics {
             labels: SourceLabels {
                 source: source.to_string(),
             },
-            families: [
-                self.sensor_uptime.clone(),
-                self.sensor_kernel_packets.clone(),
-                self.sensor_kernel_drops.clone(),
-                self.sensor_decoder_packets.clone(),
-                self.sensor_decoder_invalid.clone(),
-                self.sensor_flow_memcap.clone(),
-                self.sensor_tcp_reassembly_gap.clone(),
-                self.sensor_flow_bypassed_packets.clone(),
-                self.sensor_detect_alerts.clone(),
-            ],
+            families: self.sensor_gauges.clone(),
             last_drops: None,
         }
     }
