@@ -6,7 +6,7 @@
 //! its handshake). A gap longer than `max_interval` restarts the series. Regular legitimate
 //! pollers exist (monitoring agents, update checks): their destinations belong in
 //! `inventory.allow`, their ports in `ignore_ports` (NTP and DNS by default).
-use super::bounded::{BoundedMap, Dedupe, Doorkeeper};
+use super::bounded::{AdmittedMap, Dedupe};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_connection, new_evidence,
     outbound, push_raws,
@@ -80,9 +80,8 @@ pub struct BeaconDetector {
     max_interval: SignedDuration,
     ignore_ports: Vec<u16>,
     reemit_after: SignedDuration,
-    /// A pair's first contact waits here; its second gives it a series.
-    first: Doorkeeper,
-    pairs: BoundedMap<(IpAddr, IpAddr), Series>,
+    /// A pair gets a series at its second contact (most outside peers are contacted once).
+    pairs: AdmittedMap<(IpAddr, IpAddr), Series>,
     dedupe: Dedupe,
     emitted: u64,
 }
@@ -105,8 +104,7 @@ impl BeaconDetector {
             max_interval,
             ignore_ports: cfg.ignore_ports.clone(),
             reemit_after: cfg.reemit_after.0.max(SignedDuration::from_secs(1)),
-            first: Doorkeeper::new(cfg.max_pairs),
-            pairs: BoundedMap::new(cfg.max_pairs),
+            pairs: AdmittedMap::new(cfg.max_pairs),
             dedupe: Dedupe::new(cfg.max_pairs),
             emitted: 0,
         }
@@ -116,7 +114,7 @@ impl BeaconDetector {
 impl BeaconDetector {
     /// About to see `obs`: start loading what it will touch (see [`Doorkeeper::prefetch`]).
     pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
-        self.first.prefetch(&(src, dst));
+        self.pairs.prefetch(&(src, dst));
     }
 }
 
@@ -132,19 +130,20 @@ impl Detector for BeaconDetector {
             return;
         };
         let now = obs.time;
-        let key = (src, dst);
-        let s = if let Some(s) = self.pairs.get_mut(&key) {
-            s
-        } else {
-            let Some((first, port)) = self.first.admit(&key, now, obs.dst_port) else {
-                return;
-            };
-            let s = self
-                .pairs
-                .get_or_insert(key, || Series::new(first), |s| s.restart(first));
-            s.port = port;
-            s
+        let Some((s, first)) = self.pairs.entry(
+            (src, dst),
+            now,
+            obs.dst_port,
+            true,
+            || Series::new(now),
+            |s| s.restart(now),
+        ) else {
+            return;
         };
+        if let Some((t, port)) = first {
+            s.restart(t);
+            s.port = port;
+        }
         if s.contacts == 1 && s.intervals.is_empty() && s.last == now {
             if s.port.is_none() {
                 s.port = obs.dst_port;
@@ -202,8 +201,8 @@ impl Detector for BeaconDetector {
 
     fn stats(&self) -> DetectorStats {
         DetectorStats {
-            evictions: self.pairs.evictions() + self.first.overwritten() + self.dedupe.evictions(),
-            tracked: (self.pairs.len() + self.first.len() + self.dedupe.len()) as u64,
+            evictions: self.pairs.evictions() + self.dedupe.evictions(),
+            tracked: (self.pairs.len() + self.dedupe.len()) as u64,
             emitted: self.emitted,
         }
     }

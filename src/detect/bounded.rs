@@ -595,6 +595,74 @@ impl Doorkeeper {
     }
 }
 
+/// A key's first sighting, handed back with the entry it earned: its time and port.
+pub type FirstSighting = (Timestamp, Option<u16>);
+
+/// A [`BoundedMap`] behind a [`Doorkeeper`]: a key gets an entry at its second sighting, with
+/// the first handed back. For the pair tables that see every new connection.
+#[derive(Debug)]
+pub struct AdmittedMap<K, V> {
+    map: BoundedMap<K, V>,
+    first: Doorkeeper,
+}
+
+impl<K: Hash + Eq + Clone, V> AdmittedMap<K, V> {
+    /// At most `cap` entries, and as many first sightings waiting beside them.
+    pub fn new(cap: usize) -> Self {
+        AdmittedMap {
+            map: BoundedMap::new(cap),
+            first: Doorkeeper::new(cap),
+        }
+    }
+
+    /// The entry for `key`, sighted at `now` (to `port`); None while its first sighting waits.
+    /// With `wait` false a new key gets its entry at once. A new entry is made by `init`, or
+    /// by `recycle` on an evicted one (as [`BoundedMap::get_or_insert`]), and comes with the
+    /// first sighting that earned it, for the caller to count before this one.
+    pub fn entry(
+        &mut self,
+        key: K,
+        now: Timestamp,
+        port: Option<u16>,
+        wait: bool,
+        init: impl FnOnce() -> V,
+        recycle: impl FnOnce(&mut V),
+    ) -> Option<(&mut V, Option<FirstSighting>)> {
+        if self.map.get(&key).is_some() {
+            return self.map.get_mut(&key).map(|v| (v, None));
+        }
+        let first = if wait {
+            Some(self.first.admit(&key, now, port)?)
+        } else {
+            None
+        };
+        Some((self.map.get_or_insert(key, init, recycle), first))
+    }
+
+    /// See [`Doorkeeper::prefetch`].
+    #[inline]
+    pub fn prefetch(&self, key: &K) {
+        self.first.prefetch(key);
+    }
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key)
+    }
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.map.get_mut(key)
+    }
+    /// Entries evicted and first sightings overwritten.
+    pub fn evictions(&self) -> u64 {
+        self.map.evictions() + self.first.overwritten()
+    }
+    /// Entries and waiting first sightings.
+    pub fn len(&self) -> usize {
+        self.map.len() + self.first.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

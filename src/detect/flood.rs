@@ -11,7 +11,7 @@
 //!
 //! Flow summaries are not counted: a long download's summary carries its whole packet count
 //! at one instant and would look like a flood.
-use super::bounded::{BoundedMap, Dedupe, Doorkeeper, Window};
+use super::bounded::{AdmittedMap, Dedupe, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
 };
@@ -72,10 +72,9 @@ pub struct FloodDetector {
     min_conns: u64,
     min_packets: u64,
     require_handshake: bool,
-    /// A pair's first record waits here (most pairs see one connection); its second gives
-    /// it an entry in `pairs`, counting both.
-    first: Doorkeeper,
-    pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
+    /// A pair gets an entry at its second record, counting both (most pairs see one
+    /// connection).
+    pairs: AdmittedMap<(IpAddr, IpAddr), Pair>,
     dedupe: Dedupe,
     emitted: u64,
 }
@@ -89,8 +88,7 @@ impl FloodDetector {
             min_conns: u64::from(cfg.min_connections_per_sec.max(1)).saturating_mul(secs),
             min_packets: u64::from(cfg.min_packets_per_sec.max(1)).saturating_mul(secs),
             require_handshake: cfg.require_handshake,
-            first: Doorkeeper::new(cfg.max_pairs),
-            pairs: BoundedMap::new(cfg.max_pairs),
+            pairs: AdmittedMap::new(cfg.max_pairs),
             dedupe: Dedupe::new(cfg.max_pairs),
             emitted: 0,
         }
@@ -100,7 +98,7 @@ impl FloodDetector {
 impl FloodDetector {
     /// About to see `obs`: start loading what it will touch (see [`Doorkeeper::prefetch`]).
     pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
-        self.first.prefetch(&(src, dst));
+        self.pairs.prefetch(&(src, dst));
     }
 }
 
@@ -121,35 +119,26 @@ impl Detector for FloodDetector {
             return;
         };
         let now = obs.time;
-        let key = (src, dst);
-        let p = if let Some(p) = self.pairs.get_mut(&key) {
-            p
-        } else {
-            // A plain one-connection, one-packet record waits; anything bigger (a log
-            // record carrying a packet count) goes straight in.
-            let first = if conns == 1 && packets == 1 && self.min_conns > 1 && self.min_packets > 1
-            {
-                match self.first.admit(&key, now, obs.dst_port) {
-                    Some(first) => Some(first),
-                    None => return,
-                }
-            } else {
-                None
-            };
-            let p = self.pairs.get_or_insert(
-                key,
-                || Pair::new(now),
-                |p| {
-                    p.win.recycle(now);
-                    p.clear();
-                },
-            );
-            if let Some((t, port)) = first {
-                p.win.recycle(t);
-                p.add(t, self.window, 1, 1, port);
-            }
-            p
+        // A plain one-connection, one-packet record waits; anything bigger (a log record
+        // carrying a packet count, or one that alone reaches a threshold) goes straight in.
+        let wait = conns == 1 && packets == 1 && self.min_conns > 1 && self.min_packets > 1;
+        let Some((p, first)) = self.pairs.entry(
+            (src, dst),
+            now,
+            obs.dst_port,
+            wait,
+            || Pair::new(now),
+            |p| {
+                p.win.recycle(now);
+                p.clear();
+            },
+        ) else {
+            return;
         };
+        if let Some((t, port)) = first {
+            p.win.recycle(t);
+            p.add(t, self.window, 1, 1, port);
+        }
         p.add(now, self.window, conns, packets, obs.dst_port);
         if p.first_raw.is_empty() {
             keep_raw(&mut p.first_raw, obs.raw);
@@ -187,8 +176,8 @@ impl Detector for FloodDetector {
 
     fn stats(&self) -> DetectorStats {
         DetectorStats {
-            evictions: self.pairs.evictions() + self.first.overwritten() + self.dedupe.evictions(),
-            tracked: (self.pairs.len() + self.first.len() + self.dedupe.len()) as u64,
+            evictions: self.pairs.evictions() + self.dedupe.evictions(),
+            tracked: (self.pairs.len() + self.dedupe.len()) as u64,
             emitted: self.emitted,
         }
     }

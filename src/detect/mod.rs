@@ -15,7 +15,9 @@ pub mod scan;
 pub mod spam;
 
 pub use beacon::BeaconDetector;
-pub use bounded::{BoundedMap, Dedupe, DistinctSet, Doorkeeper, Fingerprint, Window};
+pub use bounded::{
+    AdmittedMap, BoundedMap, Dedupe, DistinctSet, Doorkeeper, Fingerprint, FirstSighting, Window,
+};
 pub use bruteforce::BruteForceDetector;
 pub use flood::FloodDetector;
 pub use ids::IdsDetector;

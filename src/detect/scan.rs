@@ -13,7 +13,7 @@
 //! with forged off-campus sources (see `flood.rs` for the same choice). Firewall *accept* logs
 //! without a matching completed-connection record count as probes: a NAT gateway logged that
 //! way belongs in `inventory.allow` (or raise `horizontal_min_destinations`).
-use super::bounded::{BoundedMap, DistinctSet, Doorkeeper, Fingerprint, Window};
+use super::bounded::{AdmittedMap, BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
     DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
 };
@@ -77,9 +77,9 @@ pub struct ScanDetector {
     probe_max_packets: u64,
     internal: bool,
     sources: BoundedMap<IpAddr, Source>,
-    /// A pair's first probe waits here; its second gives it an entry in `pairs`.
-    first: Doorkeeper,
-    pairs: BoundedMap<(IpAddr, IpAddr), Pair>,
+    /// A pair gets an entry at its second probe (most destinations are probed once; a
+    /// vertical scan needs many ports).
+    pairs: AdmittedMap<(IpAddr, IpAddr), Pair>,
     counted: CountedFilter,
     fp: Fingerprint,
     emitted: u64,
@@ -100,44 +100,11 @@ impl ScanDetector {
             probe_max_packets: cfg.probe_max_packets,
             internal: cfg.include_internal,
             sources: BoundedMap::new(cfg.max_sources),
-            first: Doorkeeper::new(cfg.max_pairs),
-            pairs: BoundedMap::new(cfg.max_pairs),
+            pairs: AdmittedMap::new(cfg.max_pairs),
             counted: CountedFilter::new(),
             fp: Fingerprint::default(),
             emitted: 0,
         }
-    }
-
-    /// The (source, destination) entry for a probe to `port`, or None while the pair's first
-    /// probe waits in the doorkeeper (most destinations are probed once; a vertical scan needs
-    /// many ports). The entry comes with that first probe counted.
-    fn pair(&mut self, src: IpAddr, dst: IpAddr, now: Timestamp, port: u16) -> Option<&mut Pair> {
-        let key = (src, dst);
-        if self.pairs.get(&key).is_none() {
-            let first = if self.v_min > 1 {
-                Some(self.first.admit(&key, now, Some(port))?)
-            } else {
-                None
-            };
-            let p = self.pairs.get_or_insert(
-                key,
-                || Pair {
-                    win: Window::new(now),
-                    ports: DistinctSet::default(),
-                    sample: Vec::new(),
-                },
-                |p| {
-                    p.win.recycle(now);
-                    p.ports.clear();
-                    p.sample.clear();
-                },
-            );
-            if let Some((t, Some(first_port))) = first {
-                p.win.recycle(t);
-                p.count(t, self.window, first_port, self.v_cap);
-            }
-        }
-        self.pairs.get_mut(&key)
     }
 
     /// Does this record count as an unanswered probe? From packets the flow engine gives a
@@ -248,8 +215,27 @@ impl Detector for ScanDetector {
         let mut vertical: Option<usize> = None;
         let (v_cap, v_min) = (self.v_cap, self.v_min);
         if let Some(port) = obs.dst_port
-            && let Some(pair) = self.pair(src, dst, now, port)
+            && let Some((pair, first)) = self.pairs.entry(
+                (src, dst),
+                now,
+                Some(port),
+                v_min > 1,
+                || Pair {
+                    win: Window::new(now),
+                    ports: DistinctSet::default(),
+                    sample: Vec::new(),
+                },
+                |p| {
+                    p.win.recycle(now);
+                    p.ports.clear();
+                    p.sample.clear();
+                },
+            )
         {
+            if let Some((t, Some(first_port))) = first {
+                pair.win.recycle(t);
+                pair.count(t, window, first_port, v_cap);
+            }
             pair.count(now, window, port, v_cap);
             if pair.ports.len() >= v_min {
                 vertical = Some(pair.ports.len());
@@ -322,8 +308,8 @@ impl Detector for ScanDetector {
 
     fn stats(&self) -> DetectorStats {
         DetectorStats {
-            evictions: self.sources.evictions() + self.pairs.evictions() + self.first.overwritten(),
-            tracked: (self.sources.len() + self.pairs.len() + self.first.len()) as u64,
+            evictions: self.sources.evictions() + self.pairs.evictions(),
+            tracked: (self.sources.len() + self.pairs.len()) as u64,
             emitted: self.emitted,
         }
     }

@@ -266,6 +266,7 @@ impl FlowTable {
     /// `cap` flows at most (at least 1); a flow is dropped after `idle` without packets.
     pub fn new(cap: usize, idle: std::time::Duration) -> FlowTable {
         let cap = cap.clamp(1, NIL as usize - 1);
+        let idle_us = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
         FlowTable {
             // Flows come and go all the time: an index kept well below full never has to be
             // rebuilt in place to clear deleted markers (each rebuild re-hashes every live
@@ -277,10 +278,10 @@ impl FlowTable {
             head: NIL,
             tail: NIL,
             cap,
-            idle_us: i64::try_from(idle.as_micros()).unwrap_or(i64::MAX),
+            idle_us,
             attempts: VecDeque::new(),
             attempt_us: 5_000_000,
-            relink_us: (i64::try_from(idle.as_micros()).unwrap_or(i64::MAX) / 4).min(1_000_000),
+            relink_us: (idle_us / 4).min(1_000_000),
             closing: VecDeque::new(),
             checked_us: i64::MIN,
             stats: TableStats::default(),
@@ -328,10 +329,7 @@ impl FlowTable {
         while i != NIL {
             let e = &self.slab[i as usize];
             if e.state & st::DONE == 0 {
-                self.verdict_at_end(e, out);
-                let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
-                o.note = Some(Cow::Borrowed(note(e.state, EndReason::End)));
-                out(&o);
+                self.end_of_flow(e, EndReason::End, out);
             }
             i = e.next;
         }
@@ -395,13 +393,15 @@ impl FlowTable {
         }
     }
 
-    /// A flow ending as an attempt (never answered, not joined mid-stream) that has had no
-    /// verdict yet gets its `ConnFailed` now, before its summary.
-    fn verdict_at_end(&self, e: &Entry, out: &mut impl FnMut(&Observation<'static>)) {
-        if e.failed || e.state & (st::EST | st::MID) != 0 {
-            return;
+    /// What a flow ending for `why` emits: its summary, and before it the `ConnFailed`
+    /// verdict if it ends as an attempt (never answered, not joined mid-stream) without one.
+    fn end_of_flow(&self, e: &Entry, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
+        if !e.failed && e.state & (st::EST | st::MID) == 0 {
+            out(&self.failed_obs(e));
         }
-        out(&self.failed_obs(e));
+        let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+        o.note = Some(Cow::Borrowed(note(e.state, why)));
+        out(&o);
     }
 
     /// The `ConnFailed` verdict on attempt `e`: refused (reset) or unanswered.
@@ -583,10 +583,7 @@ impl FlowTable {
             None
         };
         if let Some(why) = end {
-            self.verdict_at_end(e, out);
-            let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
-            o.note = Some(Cow::Borrowed(note(e.state, why)));
-            out(&o);
+            self.end_of_flow(e, why, out);
             let e = &mut self.slab[i as usize];
             e.state |= st::DONE;
             if self.closing.len() >= self.cap {
@@ -621,10 +618,7 @@ impl FlowTable {
     fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if e.state & st::DONE == 0 {
-            self.verdict_at_end(e, out);
-            let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
-            o.note = Some(Cow::Borrowed(note(e.state, why)));
-            out(&o);
+            self.end_of_flow(e, why, out);
         }
         self.unlink(i);
         self.free_entry(i);
