@@ -5,6 +5,7 @@
 //! files. Namespaces are removed by a Drop guard even when the test fails. Skipped, with a
 //! message, when not root or when `ip`/`tcpreplay` are missing.
 
+use cordon::flow::batch::PacketRecord;
 use cordon::flow::{FlowEngine, FlowSettings};
 use cordon::ingest::pcap_file::replay_pcap;
 use cordon::ingest::pcap_live::{LiveCapture, LiveSettings};
@@ -242,8 +243,11 @@ fn live_child() {
             immediate: true,
         },
         FlowSettings::default(),
-        move |o| {
-            let _ = tx.send(o.clone());
+        move |records: Vec<PacketRecord>| {
+            for r in &records {
+                tx.send(r.observation()).map_err(|_| ())?;
+            }
+            Ok(Some(records))
         },
     )
     .unwrap();

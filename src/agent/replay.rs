@@ -4,8 +4,9 @@
 //! (nobody answers in a replay), so the report shows what the policy would have done.
 use super::pipeline::{Pipeline, SourceView};
 use crate::config::Config;
+use crate::flow::batch::PacketRecord;
 use crate::ingest::file_tail::{DEFAULT_LINE_CAP, LineChunks};
-use crate::model::{EffectKind, Event, Finding, Incident, Observation};
+use crate::model::{EffectKind, Event, Finding, Incident};
 use crate::parse::{Format, ParseContext, parser_for};
 use crate::policy::{Policy, Step};
 use crate::store::{SqliteStore, Store};
@@ -89,24 +90,55 @@ impl<W: Write> Replay<W> {
             Input::Pcap { name, path } => {
                 let view = self.view(&name);
                 let flow = crate::flow::FlowSettings::from(&self.cfg.detect.flow);
-                let mut engine = crate::flow::FlowEngine::new(&flow);
-                // Observations go straight through the pipeline: memory stays bounded by the
-                // flow and detector tables, whatever the capture's size.
-                let mut failed: Option<anyhow::Error> = None;
-                let mut feed = |o: &Observation<'static>| {
-                    if failed.is_none() {
-                        self.pipeline.observe(o, &view);
-                        if let Err(e) = self.after_input() {
-                            failed = Some(e);
+                let path = path.as_path();
+                // As in `cordon run`: the flow engine runs on a reader thread and hands batches
+                // of observations to this one, which runs the detectors and the policy engine on
+                // one batch while the next is decoded. Emptied batches go back for reuse; a
+                // bounded channel keeps memory bounded by the flow and detector tables.
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PacketRecord>>(4);
+                let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<PacketRecord>>();
+                std::thread::scope(|s| -> Result<()> {
+                    let reader = std::thread::Builder::new()
+                        .name("pcap-replay".into())
+                        .spawn_scoped(s, move || {
+                            let sink = |batch| match tx.send(batch) {
+                                Ok(()) => Ok(spare_rx.try_recv().ok()),
+                                Err(_) => Err(()),
+                            };
+                            let r =
+                                crate::ingest::pcap_file::flow_batches(path, &flow, sink, |_| {});
+                            drop(tx);
+                            r
+                        })
+                        .context("starting the capture reader thread")?;
+                    let mut failed = None;
+                    for mut batch in &rx {
+                        for r in &batch {
+                            self.pipeline.observe(&r.observation(), &view);
+                            if let Err(e) = self.after_input() {
+                                failed = Some(e);
+                                break;
+                            }
                         }
+                        if failed.is_some() {
+                            break;
+                        }
+                        batch.clear();
+                        let _ = spare_tx.send(batch);
                     }
-                };
-                crate::ingest::pcap_file::replay_pcap(&path, &mut engine, &mut feed)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                engine.finish(&mut feed);
-                if let Some(e) = failed {
-                    return Err(e);
-                }
+                    // Dropping the receiver tells a reader still running to stop.
+                    drop(rx);
+                    let read = reader.join();
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    match read {
+                        Ok(r) => r
+                            .map(|_| ())
+                            .with_context(|| format!("reading {}", path.display())),
+                        Err(_) => anyhow::bail!("the capture reader thread panicked"),
+                    }
+                })?;
             }
         }
         Ok(())

@@ -7,8 +7,8 @@ use super::outbox::{Executor, Outcome2};
 use super::pipeline::{Pipeline, SourceView};
 use crate::config::{Config, SourceKind};
 use crate::enforce::Enforcer;
+use crate::flow::batch::PacketRecord;
 use crate::ingest::file_tail::Tailer;
-use crate::model::Observation;
 use crate::notify::{Notifier, Templates};
 use crate::parse::{Format, LineParser, ParseContext, parser_for};
 use crate::policy::Policy;
@@ -51,9 +51,10 @@ enum Msg {
         data: Vec<u8>,
         offset: Option<Offset>,
     },
-    Obs {
+    /// A batch of a capture source's flow-engine observations.
+    Packets {
         source: usize,
-        obs: Vec<Observation<'static>>,
+        records: Vec<PacketRecord>,
     },
     Done(usize),
 }
@@ -246,33 +247,22 @@ fn spawn_source(
             let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
             let mut counters = core.metrics.capture(&src.name);
             std::thread::spawn(move || {
-                let mut engine = crate::flow::FlowEngine::new(&flow);
-                let mut batch: Vec<Observation<'static>> = Vec::with_capacity(4096);
-                let send = |batch: &mut Vec<Observation<'static>>| {
-                    let obs = std::mem::replace(batch, Vec::with_capacity(4096));
-                    tx.blocking_send(Msg::Obs { source: idx, obs }).is_ok()
+                let sink = |records| {
+                    tx.blocking_send(Msg::Packets {
+                        source: idx,
+                        records,
+                    })
+                    .map(|()| None)
+                    .map_err(|_| ())
                 };
-                let mut frames = 0u64;
-                let r = crate::ingest::pcap_file::read_pcap(
+                // Metrics every 64k frames: a big file shows progress, a frame pays one
+                // increment.
+                let r = crate::ingest::pcap_file::flow_batches(
                     std::path::Path::new(&path),
-                    |ts, link, frame| {
-                        engine.packet(ts, link, frame, &mut |o: &Observation<'static>| {
-                            batch.push(o.clone());
-                            if batch.len() >= 4096 {
-                                send(&mut batch);
-                            }
-                        });
-                        frames += 1;
-                        // Metrics every 64k frames: a big file shows progress, a frame pays
-                        // one increment.
-                        if frames.is_multiple_of(1 << 16) {
-                            counters.publish(engine.stats());
-                        }
-                    },
+                    &flow,
+                    sink,
+                    |stats| counters.publish(stats),
                 );
-                engine.finish(&mut |o: &Observation<'static>| batch.push(o.clone()));
-                send(&mut batch);
-                counters.publish(engine.stats());
                 match r {
                     Ok(c) => counters.bad_time(c.bad_time),
                     Err(e) => {
@@ -288,11 +278,13 @@ fn spawn_source(
             };
             let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
             let tx2 = tx.clone();
-            let cap = crate::ingest::pcap_live::LiveCapture::start(&live, flow, move |o| {
-                let _ = tx2.blocking_send(Msg::Obs {
+            let cap = crate::ingest::pcap_live::LiveCapture::start(&live, flow, move |records| {
+                tx2.blocking_send(Msg::Packets {
                     source: idx,
-                    obs: vec![o.clone()],
-                });
+                    records,
+                })
+                .map(|()| None)
+                .map_err(|_| ())
             })
             .with_context(|| format!("source {:?}: live capture", src.name))?;
             let mut counters = core.metrics.capture(&src.name);
@@ -439,9 +431,9 @@ async fn pipeline_task(
                 }
                 offset.into_iter().collect()
             }
-            Msg::Obs { source, obs } => {
-                for o in &obs {
-                    pipeline.observe(o, &views[source]);
+            Msg::Packets { source, records } => {
+                for r in &records {
+                    pipeline.observe(&r.observation(), &views[source]);
                 }
                 Vec::new()
             }

@@ -15,6 +15,7 @@
 //! [`LinkType`]). Nothing here allocates per packet; observations borrow nothing (`raw` is "")
 //! and carry `from_packets`, so detectors count each connection once.
 
+pub mod batch;
 pub mod decode;
 pub mod table;
 

@@ -4,7 +4,8 @@
 //!
 //! Owns file reading only; decoding and flow tracking are `crate::flow`'s.
 
-use crate::flow::{FlowEngine, LinkType};
+use crate::flow::batch::{Batcher, PacketRecord};
+use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
 use crate::model::Observation;
 use jiff::Timestamp;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,41 @@ pub fn replay_pcap(
     read_pcap(path, |ts, link, frame| {
         engine.packet(ts, link, frame, &mut on_obs)
     })
+}
+
+/// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
+/// batches (the engine is finished at the end, so open flows are summarized). This is how a
+/// capture file meets the detectors in `cordon run` and `cordon replay`: the reader thread
+/// decodes and tracks flows while another thread runs the detectors on the previous batch.
+///
+/// `progress` sees the engine's counters every 65,536 frames and at the end. A sink that
+/// reports its consumer gone stops the flow work (the rest of the file is only read).
+pub fn flow_batches<S>(
+    path: &Path,
+    settings: &FlowSettings,
+    sink: S,
+    mut progress: impl FnMut(FlowStats),
+) -> Result<PcapCounts, PcapError>
+where
+    S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+{
+    let mut engine = FlowEngine::new(settings);
+    let mut batcher = Batcher::new(sink);
+    let mut frames = 0u64;
+    let r = read_pcap(path, |ts, link, frame| {
+        if batcher.is_closed() {
+            return;
+        }
+        engine.packet(ts, link, frame, &mut |o| batcher.push(o));
+        frames += 1;
+        if frames.is_multiple_of(1 << 16) {
+            progress(engine.stats());
+        }
+    });
+    engine.finish(&mut |o| batcher.push(o));
+    batcher.flush();
+    progress(engine.stats());
+    r
 }
 
 /// The classic-pcap fast path.

@@ -2,9 +2,9 @@
 //!
 //! Design: the capture thread owns both the libpcap handle and a [`FlowEngine`], so a frame is
 //! decoded straight out of libpcap's ring buffer and never copied. What leaves the thread are
-//! [`Observation<'static>`]s (they borrow nothing: `raw` is "" and `note` is a static string),
-//! handed to a caller-supplied sink — typically a bounded `sync_channel` sender, whose
-//! preallocated buffer keeps the hot path allocation-free. When the sink blocks, the kernel
+//! batches of [`PacketRecord`]s (at most `flow::batch::BATCH` records, or whatever gathered in
+//! the last 100 ms), handed to a caller-supplied sink — typically a bounded channel sender —
+//! which may give back an emptied batch to fill next. When the sink blocks, the kernel
 //! buffer fills and libpcap counts the drops; those counters are exported in [`LiveCounters`]
 //! and logged whenever they grow.
 //!
@@ -13,8 +13,8 @@
 //! also time out every `READ_TIMEOUT_MS` where the mode honours it).
 
 use super::pcap_file::{PcapError, timestamp};
+use crate::flow::batch::{Batcher, PacketRecord};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
-use crate::model::Observation;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 const READ_TIMEOUT_MS: i32 = 100;
 /// How often kernel/interface drop counters are read.
 const STATS_EVERY: Duration = Duration::from_secs(1);
+/// Observations leave the capture thread in batches; a partial batch waits at most this long.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 /// Live capture settings (from a `kind = "pcap"` source).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,10 +83,11 @@ pub struct LiveCapture {
 
 impl LiveCapture {
     /// Open `cfg.interface` (errors at once if that fails) and start the capture thread.
-    /// Every observation goes to `sink`, on the capture thread.
+    /// Observations go to `sink` in batches, on the capture thread; `sink` returns a spare
+    /// empty batch to fill next (or `None`), or `Err(())` when its consumer is gone.
     pub fn start<S>(cfg: &LiveSettings, flow: FlowSettings, sink: S) -> Result<Self, PcapError>
     where
-        S: FnMut(&Observation<'static>) + Send + 'static,
+        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()> + Send + 'static,
     {
         let err = |source| PcapError::Live {
             interface: cfg.interface.clone(),
@@ -189,13 +192,14 @@ struct Runner {
 }
 
 impl Runner {
-    fn run<S: FnMut(&Observation<'static>)>(mut self, mut sink: S) -> Result<(), PcapError> {
+    fn run<S>(mut self, sink: S) -> Result<(), PcapError>
+    where
+        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+    {
         let c = self.counters.clone();
-        let mut emit = |o: &Observation<'static>| {
-            c.observations.fetch_add(1, Ordering::Relaxed);
-            sink(o);
-        };
+        let mut batcher = Batcher::new(sink);
         let mut next_stats = Instant::now() + STATS_EVERY;
+        let mut next_flush = Instant::now() + FLUSH_EVERY;
         let mut result = Ok(());
         while !self.stop.load(Ordering::Relaxed) {
             match self.cap.next_packet() {
@@ -203,7 +207,9 @@ impl Runner {
                     c.packets.fetch_add(1, Ordering::Relaxed);
                     let t = &pkt.header.ts;
                     if let Some(ts) = timestamp(t.tv_sec, t.tv_usec) {
-                        self.engine.packet(ts, self.link, pkt.data, &mut emit);
+                        self.engine
+                            .packet(ts, self.link, pkt.data, &mut |o| batcher.push(o));
+                        c.observations.store(batcher.pushed(), Ordering::Relaxed);
                     }
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
@@ -218,12 +224,20 @@ impl Runner {
                     break;
                 }
             }
-            if Instant::now() >= next_stats {
-                next_stats = Instant::now() + STATS_EVERY;
+            let now = Instant::now();
+            if now >= next_flush {
+                // A partial batch waits at most this long, however quiet the link.
+                next_flush = now + FLUSH_EVERY;
+                batcher.flush();
+            }
+            if now >= next_stats {
+                next_stats = now + STATS_EVERY;
                 self.tick();
             }
         }
-        self.engine.finish(&mut emit);
+        self.engine.finish(&mut |o| batcher.push(o));
+        batcher.flush();
+        c.observations.store(batcher.pushed(), Ordering::Relaxed);
         self.tick();
         result
     }
