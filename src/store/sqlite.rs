@@ -70,6 +70,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Every statement is prepared once and reused (SQL parsing was a fifth of the time of a
+        // replay that opens thousands of incidents); room for all of them with margin.
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
@@ -102,13 +105,11 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let (st, sid) = subject_key(&inc.subject);
         let data = serde_json::to_string(inc).map_err(|e| corrupt("incident", e))?;
-        tx.execute(
-            "INSERT INTO incidents (id, subject_type, subject_id, category, severity, phase, opened_at, updated_at, next_deadline, data)
+        tx.prepare_cached("INSERT INTO incidents (id, subject_type, subject_id, category, severity, phase, opened_at, updated_at, next_deadline, data)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT(id) DO UPDATE SET category = excluded.category, severity = excluded.severity,
                phase = excluded.phase, updated_at = excluded.updated_at,
-               next_deadline = excluded.next_deadline, data = excluded.data",
-            params![
+               next_deadline = excluded.next_deadline, data = excluded.data")?.execute(params![
                 inc.id.as_str(),
                 st,
                 sid,
@@ -135,9 +136,7 @@ impl SqliteStore {
             Some(v) => Some(serde_json::to_string(v).map_err(|e| corrupt("audit", e))?),
             None => None,
         };
-        tx.execute(
-            "INSERT INTO audit (incident_id, at, actor, kind, text, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, now.to_string(), actor, line.kind, line.text, data],
+        tx.prepare_cached("INSERT INTO audit (incident_id, at, actor, kind, text, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![id, now.to_string(), actor, line.kind, line.text, data],
         )?;
         Ok(())
     }
@@ -210,16 +209,14 @@ fn effect_audit(e: &Effect) -> AuditLine {
 impl Store for SqliteStore {
     fn allocate_id(&mut self, year: i16) -> Result<IncidentId, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO incident_seq (year, last) VALUES (?1, 1)
              ON CONFLICT(year) DO UPDATE SET last = last + 1",
-            params![year],
-        )?;
-        let last: i64 = tx.query_row(
-            "SELECT last FROM incident_seq WHERE year = ?1",
-            params![year],
-            |r| r.get(0),
-        )?;
+        )?
+        .execute(params![year])?;
+        let last: i64 = tx
+            .prepare_cached("SELECT last FROM incident_seq WHERE year = ?1")?
+            .query_row(params![year], |r| r.get(0))?;
         tx.commit()?;
         Ok(IncidentId::new(year, last as u64))
     }
@@ -232,10 +229,8 @@ impl Store for SqliteStore {
             Self::write_incident(&tx, inc, now)?;
             if let Some(ev) = ch.evidence {
                 let data = serde_json::to_string(ev).map_err(|e| corrupt("evidence", e))?;
-                tx.execute(
-                    "INSERT INTO evidence (incident_id, kind, first_seen, last_seen, recorded_at, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
+                tx.prepare_cached("INSERT INTO evidence (incident_id, kind, first_seen, last_seen, recorded_at, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
                         inc.id.as_str(),
                         ev.kind.as_str(),
                         ev.first_seen.to_string(),
@@ -251,10 +246,8 @@ impl Store for SqliteStore {
             for e in ch.effects {
                 let json = serde_json::to_string(e).map_err(|e| corrupt("effect", e))?;
                 // A key already present means this effect was queued before: keep the first.
-                let n = tx.execute(
-                    "INSERT OR IGNORE INTO outbox (key, incident_id, effect, status, attempts, next_attempt_at, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)",
-                    params![e.key, inc.id.as_str(), json, ms(now), now.to_string()],
+                let n = tx.prepare_cached("INSERT OR IGNORE INTO outbox (key, incident_id, effect, status, attempts, next_attempt_at, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)")?.execute(params![e.key, inc.id.as_str(), json, ms(now), now.to_string()],
                 )?;
                 if n > 0 {
                     Self::insert_audit(&tx, inc.id.as_str(), &ch.actor, &effect_audit(e), now)?;
@@ -262,12 +255,10 @@ impl Store for SqliteStore {
             }
         }
         for o in &commit.offsets {
-            tx.execute(
-                "INSERT INTO offsets (source, file_id, path, offset, fingerprint, updated_at)
+            tx.prepare_cached("INSERT INTO offsets (source, file_id, path, offset, fingerprint, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(source, file_id) DO UPDATE SET path = excluded.path,
-                   offset = excluded.offset, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
-                params![o.source, o.file_id, o.path, o.offset as i64, o.fingerprint, now.to_string()],
+                   offset = excluded.offset, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at")?.execute(params![o.source, o.file_id, o.path, o.offset as i64, o.fingerprint, now.to_string()],
             )?;
         }
         tx.commit()?;
@@ -318,11 +309,12 @@ impl Store for SqliteStore {
     }
 
     fn next_deadline(&self) -> Result<Option<Timestamp>, StoreError> {
-        let v: Option<i64> = self.conn.query_row(
-            "SELECT MIN(next_deadline) FROM incidents WHERE next_deadline IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT MIN(next_deadline) FROM incidents WHERE next_deadline IS NOT NULL",
+            )?
+            .query_row([], |r| r.get(0))?;
         v.map(from_ms).transpose()
     }
 
@@ -384,11 +376,10 @@ impl Store for SqliteStore {
     }
 
     fn next_effect_at(&self) -> Result<Option<Timestamp>, StoreError> {
-        let v: Option<i64> = self.conn.query_row(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")?
+            .query_row([], |r| r.get(0))?;
         v.map(from_ms).transpose()
     }
 
@@ -408,9 +399,7 @@ impl Store for SqliteStore {
         result: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE outbox SET status = ?2, result = ?3, updated_at = ?4, attempts = attempts + 1 WHERE key = ?1",
-            params![key, if ok { "done" } else { "failed" }, result, now.to_string()],
+        self.conn.prepare_cached("UPDATE outbox SET status = ?2, result = ?3, updated_at = ?4, attempts = attempts + 1 WHERE key = ?1")?.execute(params![key, if ok { "done" } else { "failed" }, result, now.to_string()],
         )?;
         Ok(())
     }
@@ -423,11 +412,8 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<u32, StoreError> {
         let attempts: Option<u32> = self
-            .conn
-            .query_row(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, updated_at = ?4
-                 WHERE key = ?1 RETURNING attempts",
-                params![key, error, ms(next_attempt_at), now.to_string()],
+            .conn.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, updated_at = ?4
+                 WHERE key = ?1 RETURNING attempts")?.query_row(params![key, error, ms(next_attempt_at), now.to_string()],
                 |r| r.get(0),
             )
             .optional()?;
