@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process packet-capture benchmark, all in one run on the same files:
 #   cordon replay -c config/cordon.toml FILE   (the agent's own verb: decode, flow table, every
-#                                               detector, correlation, the policy engine, store)
+#                                               detector, correlation, the policy engine, store;
+#                                               again pinned to one core with taskset -c 0)
 #   examples/pcap_replay FILE                  (decode + flow table only: locates detector cost)
 #   vs tcpdump -nr FILE -w /dev/null, tshark -r FILE -q -z conv,ip, and cat FILE >/dev/null.
 # Generates ~2,000,000-packet captures (mixed traffic; and one million distinct peers) with
@@ -55,6 +56,9 @@ for f in mixed peers1m; do
   F="$W/$f.pcap"
   echo "== $f.pcap ($(du -m "$F" | cut -f1) MB, $PKTS packets)"
   run "$f-cordon" "${CORDON[@]}" "$F"
+  # The capture is decoded and flow-tracked on a reader thread while the detectors run on the
+  # main one (as in `cordon run`); pinned to one core, the same work shares that core.
+  run "$f-cordon-1core" taskset -c 0 "${CORDON[@]}" "$F"
   run "$f-flowonly" "$BIN/pcap_replay" "$F"
   run "$f-tcpdump" tcpdump -nr "$F" -w /dev/null
   run "$f-cat" sh -c "cat '$F' >/dev/null"
@@ -63,6 +67,8 @@ for f in mixed peers1m; do
   echo "   flow engine only: $("$BIN/pcap_replay" "$F")"
   awk -v c="$(cat "$W/$f-cordon.s")" -v t="$(cat "$W/$f-tcpdump.s")" \
     'BEGIN{printf "   cordon is %.2fx tcpdump -w /dev/null\n", t/c}'
+  awk -v c="$(cat "$W/$f-cordon-1core.s")" -v t="$(cat "$W/$f-tcpdump.s")" \
+    'BEGIN{printf "   cordon on one core is %.2fx tcpdump -w /dev/null\n", t/c}'
   [ -f "$W/$f-tshark.s" ] && awk -v c="$(cat "$W/$f-cordon.s")" -v t="$(cat "$W/$f-tshark.s")" \
     'BEGIN{printf "   cordon is %.1fx tshark -z conv,ip\n", t/c}'
 done
