@@ -265,3 +265,60 @@ fn stdin_child() {
     .unwrap();
     println!("\nSTDIN packets={} attempts={attempts}", c.packets);
 }
+
+/// `flow_batches` (how `cordon run` and `cordon replay` read capture files) hands on exactly
+/// what the engine emits, in order, in batches of at most `BATCH`; and a consumer that goes
+/// away stops the read instead of letting it run to the end of the file.
+#[test]
+fn flow_batches_hand_on_every_observation_and_stop_when_the_consumer_goes() {
+    use cordon::flow::batch::{BATCH, PacketRecord};
+    use cordon::ingest::pcap_file::flow_batches;
+    let path = capture("scan.pcap");
+    let mut want = Vec::new();
+    let mut engine = FlowEngine::new(&FlowSettings::default());
+    let mut push = |o: &cordon::model::Observation<'static>| want.push(o.clone());
+    let all = replay_pcap(&path, &mut engine, &mut push).unwrap();
+    engine.finish(&mut push);
+    assert!(want.len() > 2 * BATCH, "{} observations", want.len());
+
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    let mut last_progress = None;
+    let counts = flow_batches(
+        &path,
+        &FlowSettings::default(),
+        |b: Vec<PacketRecord>| {
+            sizes.push(b.len());
+            got.extend(b.iter().map(PacketRecord::observation));
+            Ok(Some(b))
+        },
+        |s| last_progress = Some(s),
+    )
+    .unwrap();
+    assert_eq!(counts, all);
+    assert_eq!(got, want);
+    assert!(sizes.iter().all(|&n| n > 0 && n <= BATCH), "{sizes:?}");
+    assert_eq!(
+        last_progress.map(|s| s.observations),
+        Some(want.len() as u64)
+    );
+
+    let mut sends = 0;
+    let cut = flow_batches(
+        &path,
+        &FlowSettings::default(),
+        |_b: Vec<PacketRecord>| {
+            sends += 1;
+            Err(())
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(sends, 1);
+    assert!(
+        cut.packets < all.packets,
+        "read {} of {} packets after the consumer went",
+        cut.packets,
+        all.packets
+    );
+}

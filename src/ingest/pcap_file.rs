@@ -8,6 +8,7 @@ use crate::flow::batch::{Batcher, PacketRecord};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
 use crate::model::Observation;
 use jiff::Timestamp;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Errors reading a capture file.
@@ -105,6 +106,17 @@ pub fn read_pcap(
     path: &Path,
     mut on_frame: impl FnMut(Timestamp, LinkType, &[u8]),
 ) -> Result<PcapCounts, PcapError> {
+    read_pcap_until(path, |ts, link, frame| {
+        on_frame(ts, link, frame);
+        ControlFlow::Continue(())
+    })
+}
+
+/// [`read_pcap`], stopping early (with the counts so far) when `on_frame` says `Break`.
+pub fn read_pcap_until(
+    path: &Path,
+    mut on_frame: impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
+) -> Result<PcapCounts, PcapError> {
     if path != Path::new("-")
         && let Some(r) = fast::read(path, &mut on_frame)
     {
@@ -125,7 +137,11 @@ pub fn read_pcap(
                 counts.bytes += pkt.data.len() as u64;
                 let t = &pkt.header.ts;
                 match timestamp(t.tv_sec, t.tv_usec) {
-                    Some(ts) => on_frame(ts, link, pkt.data),
+                    Some(ts) => {
+                        if on_frame(ts, link, pkt.data).is_break() {
+                            break;
+                        }
+                    }
                     None => counts.bad_time += 1,
                 }
             }
@@ -159,7 +175,7 @@ pub fn replay_pcap(
 /// decodes and tracks flows while another thread runs the detectors on the previous batch.
 ///
 /// `progress` sees the engine's counters every 65,536 frames and at the end. A sink that
-/// reports its consumer gone stops the flow work (the rest of the file is only read).
+/// reports its consumer gone stops the read.
 pub fn flow_batches<S>(
     path: &Path,
     settings: &FlowSettings,
@@ -172,14 +188,16 @@ where
     let mut engine = FlowEngine::new(settings);
     let mut batcher = Batcher::new(sink);
     let mut frames = 0u64;
-    let r = read_pcap(path, |ts, link, frame| {
-        if batcher.is_closed() {
-            return;
-        }
+    let r = read_pcap_until(path, |ts, link, frame| {
         engine.packet(ts, link, frame, &mut |o| batcher.push(o));
         frames += 1;
         if frames.is_multiple_of(1 << 16) {
             progress(engine.stats());
+        }
+        if batcher.is_closed() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
     });
     engine.finish(&mut |o| batcher.push(o));
@@ -194,6 +212,7 @@ mod fast {
     use crate::flow::LinkType;
     use jiff::Timestamp;
     use std::io::Read;
+    use std::ops::ControlFlow;
     use std::path::Path;
 
     /// Small enough that a block read lands in L2 and is parsed from there; large enough for
@@ -207,7 +226,7 @@ mod fast {
     /// `None` when the file is not a classic pcap we handle (let libpcap try it).
     pub(super) fn read(
         path: &Path,
-        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]),
+        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
     ) -> Option<Result<PcapCounts, PcapError>> {
         let mut f = std::fs::File::open(path).ok()?;
         let mut hdr = [0u8; 24];
@@ -239,7 +258,7 @@ mod fast {
         le: bool,
         nanos: bool,
         link: LinkType,
-        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]),
+        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
     ) -> Result<PcapCounts, PcapError> {
         let io = |source| PcapError::Io {
             path: path.to_path_buf(),
@@ -283,7 +302,11 @@ mod fast {
                 counts.packets += 1;
                 counts.bytes += u64::from(incl);
                 match ts {
-                    Some(ts) => on_frame(ts, link, &buf[start + 16..start + need]),
+                    Some(ts) => {
+                        if on_frame(ts, link, &buf[start + 16..start + need]).is_break() {
+                            return Ok(counts);
+                        }
+                    }
                     None => counts.bad_time += 1,
                 }
                 start += need;
