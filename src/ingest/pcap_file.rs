@@ -175,7 +175,9 @@ pub fn replay_pcap(
 /// decodes and tracks flows while another thread runs the detectors on the previous batch.
 ///
 /// `progress` sees the engine's counters every 65,536 frames and at the end. A sink that
-/// reports its consumer gone stops the read.
+/// reports its consumer gone stops the read. A read error (a corrupt record, say) still
+/// finishes the engine first, so the flows read up to it are judged and summarized; then the
+/// error is returned.
 pub fn flow_batches<S>(
     path: &Path,
     settings: &FlowSettings,

@@ -2,15 +2,19 @@
 //!
 //! Design: the capture thread owns both the libpcap handle and a [`FlowEngine`], so a frame is
 //! decoded straight out of libpcap's ring buffer and never copied. What leaves the thread are
-//! batches of [`PacketRecord`]s (at most `flow::batch::BATCH` records, or whatever gathered in
-//! the last 100 ms), handed to a caller-supplied sink — typically a bounded channel sender —
-//! which may give back an emptied batch to fill next. When the sink blocks, the kernel
-//! buffer fills and libpcap counts the drops; those counters are exported in [`LiveCounters`]
-//! and logged whenever they grow.
+//! batches of [`PacketRecord`]s, handed to a caller-supplied sink — typically a bounded
+//! channel sender — which may give back an emptied batch to fill next. A batch leaves when it
+//! is full, when no packet is waiting (so the end of a burst is never held back by a quiet
+//! link), and at least every 100 ms on a link that never goes quiet. When the sink blocks,
+//! the kernel buffer fills and libpcap counts the drops; those counters are exported in
+//! [`LiveCounters`] and logged whenever they grow.
 //!
-//! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read and calls
-//! `pcap_breakloop`, which wakes a read blocked on a silent interface (libpcap ≥ 1.10; reads
-//! also time out every `READ_TIMEOUT_MS` where the mode honours it).
+//! Reads are non-blocking; when nothing is waiting the thread polls the capture's descriptor
+//! for up to `READ_TIMEOUT_MS`. (libpcap's own blocking read on Linux, TPACKET_V3 without
+//! immediate mode, waits for the next packet however long that takes.)
+//!
+//! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read or poll (so within
+//! `READ_TIMEOUT_MS`) and calls `pcap_breakloop` as well.
 
 use super::pcap_file::{PcapError, timestamp};
 use crate::flow::batch::{Batcher, PacketRecord};
@@ -21,11 +25,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// libpcap read timeout: the longest a stop request waits on a silent interface.
+/// Read timeout and poll timeout: the longest a stop request waits on a silent interface.
 const READ_TIMEOUT_MS: i32 = 100;
 /// How often kernel/interface drop counters are read.
 const STATS_EVERY: Duration = Duration::from_secs(1);
-/// Observations leave the capture thread in batches; a partial batch waits at most this long.
+/// On a link that never goes quiet, a partial batch still leaves at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 /// Live capture settings (from a `kind = "pcap"` source).
@@ -61,7 +65,8 @@ impl LiveSettings {
 pub struct LiveCounters {
     /// Frames read from libpcap.
     pub packets: AtomicU64,
-    /// Observations handed to the sink.
+    /// Observations the flow engine produced (handed to the sink in batches; those of the
+    /// batch being filled are counted already).
     pub observations: AtomicU64,
     /// libpcap `ps_recv`: packets the kernel received on the socket.
     pub received: AtomicU64,
@@ -77,7 +82,7 @@ pub struct LiveCapture {
     counters: Arc<LiveCounters>,
     flow: Arc<Mutex<FlowStats>>,
     thread: Option<JoinHandle<Result<(), PcapError>>>,
-    /// Wakes a read blocked in libpcap (immediate mode may ignore the read timeout).
+    /// Interrupts libpcap if it is inside a read when the stop comes.
     breaker: pcap::BreakLoop,
 }
 
@@ -107,6 +112,15 @@ impl LiveCapture {
             cap.filter(f, true).map_err(err)?;
         }
         let breaker = cap.breakloop_handle();
+        // Non-blocking reads plus our own poll on the capture's descriptor: libpcap's
+        // blocking read on Linux (TPACKET_V3, the default without immediate mode) waits for
+        // the next packet however long that takes, which would hold a partial batch back
+        // for as long as the link stays quiet.
+        let mut cap = cap.setnonblock().map_err(err)?;
+        let fd = selectable_fd(&mut cap).ok_or_else(|| PcapError::Live {
+            interface: cfg.interface.clone(),
+            source: pcap::Error::InvalidRawFd,
+        })?;
         let dl = cap.get_datalink();
         let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
             path: cfg.interface.clone().into(),
@@ -118,6 +132,7 @@ impl LiveCapture {
         let flow_stats = Arc::new(Mutex::new(FlowStats::default()));
         let run = Runner {
             cap,
+            fd,
             link,
             engine: FlowEngine::new(&flow),
             stop: stop.clone(),
@@ -183,6 +198,8 @@ impl Drop for LiveCapture {
 
 struct Runner {
     cap: pcap::Capture<pcap::Active>,
+    /// The capture's descriptor, polled when no packet is waiting.
+    fd: std::os::fd::RawFd,
     link: LinkType,
     engine: FlowEngine,
     stop: Arc<AtomicBool>,
@@ -212,7 +229,13 @@ impl Runner {
                         c.observations.store(batcher.pushed(), Ordering::Relaxed);
                     }
                 }
-                Err(pcap::Error::TimeoutExpired) => {}
+                // Non-blocking: nothing is waiting. Hand on what we hold (nothing more is
+                // coming to fill the batch), then sleep until the kernel has packets or the
+                // read timeout passes.
+                Err(pcap::Error::TimeoutExpired) => {
+                    batcher.flush();
+                    wait_readable(self.fd, READ_TIMEOUT_MS);
+                }
                 // pcap_next_ex returns -2 after pcap_breakloop: our stop request.
                 Err(pcap::Error::NoMorePackets) => break,
                 Err(_) if self.stop.load(Ordering::Relaxed) => break,
@@ -226,7 +249,8 @@ impl Runner {
             }
             let now = Instant::now();
             if now >= next_flush {
-                // A partial batch waits at most this long, however quiet the link.
+                // On a link never quiet long enough to empty the kernel's buffer, a partial
+                // batch still waits at most this long.
                 next_flush = now + FLUSH_EVERY;
                 batcher.flush();
             }
@@ -264,5 +288,31 @@ impl Runner {
         if let Ok(mut g) = self.flow.lock() {
             *g = self.engine.stats();
         }
+    }
+}
+
+/// The descriptor to poll for packets (`pcap_get_selectable_fd`); `None` where there is none.
+fn selectable_fd(cap: &mut pcap::Capture<pcap::Active>) -> Option<std::os::fd::RawFd> {
+    unsafe extern "C" {
+        fn pcap_get_selectable_fd(p: *mut std::ffi::c_void) -> std::ffi::c_int;
+    }
+    // SAFETY: `as_ptr` is the live `pcap_t` this capture owns; libpcap only reads it and
+    // returns a descriptor number it keeps owning (valid until the capture is closed, which
+    // happens after the capture thread, the only user of the number, has ended).
+    let fd = unsafe { pcap_get_selectable_fd(cap.as_ptr().cast()) };
+    (fd >= 0).then_some(fd)
+}
+
+/// Sleep until `fd` is readable or `ms` pass (an interrupted or failed poll just returns;
+/// the caller reads again either way).
+fn wait_readable(fd: std::os::fd::RawFd, ms: i32) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid `pollfd` on the stack for the length of the call, and nfds = 1.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
     }
 }
