@@ -67,3 +67,107 @@ fn background_and_spoofed_flood_find_nothing() {
         assert!(ev.is_empty(), "{file} produced {ev:?}");
     }
 }
+
+/// Writes a classic little-endian pcap of Ethernet frames: (microseconds, frame).
+fn write_pcap(path: &std::path::Path, frames: &[(u64, Vec<u8>)]) {
+    let mut out = Vec::new();
+    // Magic, version 2.4, zone and accuracy, snap length, link type 1 (Ethernet).
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65_535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (us, f) in frames {
+        let t = 1_800_000_000 * 1_000_000 + us;
+        out.extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+fn tcp(src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, flags: &str) -> Vec<u8> {
+    let mut b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src, dst, 64)
+        .tcp(sp, dp, 1, 64_240);
+    for c in flags.chars() {
+        b = match c {
+            'S' => b.syn(),
+            'A' => b.ack(1),
+            _ => b,
+        };
+    }
+    let mut v = Vec::new();
+    b.write(&mut v, &[]).unwrap();
+    v
+}
+
+/// A span port that mirrors one direction only (here made from a two-way capture with
+/// tcpdump, as such a port would show it) must not turn every busy campus host into a
+/// scanner: the flow engine sees no answers to anyone and withholds its "unanswered" verdicts.
+/// The two-way capture of the same traffic still finds its one real scanner.
+#[test]
+fn a_one_way_capture_blames_nobody_where_the_two_way_capture_finds_its_scanner() {
+    let have_tcpdump = Command::new("sh")
+        .args(["-c", "command -v tcpdump"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tcpdump {
+        eprintln!("SKIPPED a_one_way_capture…: tcpdump is not installed (scripts/setup-deps.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let two = dir.path().join("two-way.pcap");
+    let one = dir.path().join("one-way.pcap");
+    // 30 campus hosts each open 120 connections to different outside servers, all answered;
+    // 10.20.0.2 probes 150 outside addresses that never answer. 20 s of data time.
+    let mut frames = Vec::new();
+    let mut t = 0u64;
+    for i in 0..150u32 {
+        for h in 1..=30u8 {
+            if i < 120 {
+                let (c, s) = (
+                    [10, 20, 1, h],
+                    [198, 18, (i / 200) as u8, (i % 200) as u8 + h],
+                );
+                let port = 40_000 + i as u16;
+                frames.push((t, tcp(c, s, port, 443, "S")));
+                frames.push((t + 300, tcp(s, c, 443, port, "SA")));
+                frames.push((t + 600, tcp(c, s, port, 443, "A")));
+            }
+            t += 4_000;
+        }
+        let dark = [203, 0, 113, i as u8 + 1];
+        frames.push((t, tcp([10, 20, 0, 2], dark, 50_000 + i as u16, 80, "S")));
+    }
+    frames.sort_by_key(|f| f.0);
+    write_pcap(&two, &frames);
+    let filtered = Command::new("tcpdump")
+        .arg("-r")
+        .arg(&two)
+        .arg("-w")
+        .arg(&one)
+        .arg("src net 10.0.0.0/8")
+        .output()
+        .unwrap();
+    assert!(
+        filtered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&filtered.stderr)
+    );
+
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    assert_eq!(
+        opened(&replay(&path(&two))),
+        vec![("host 10.20.0.2".to_string(), "outbound_scan".to_string())]
+    );
+    let one_way = replay(&path(&one));
+    assert!(
+        opened(&one_way).is_empty(),
+        "one-way capture opened {:?}",
+        opened(&one_way)
+    );
+}

@@ -88,6 +88,8 @@ pub struct Metrics {
     pub syslog_connections_refused: Counters<ListenerLabels>,
     pub capture_packets: Counters<SourceLabels>,
     pub capture_malformed: Counters<SourceReasonLabels>,
+    pub capture_unjudged: Counters<SourceLabels>,
+    pub capture_one_way: Gauges<SourceLabels>,
     pub capture_kernel_received: Gauges<InterfaceLabels>,
     pub capture_kernel_drops: Gauges<InterfaceLabels>,
     pub capture_interface_drops: Gauges<InterfaceLabels>,
@@ -262,6 +264,16 @@ impl Metrics {
             self.capture_malformed.clone(),
         );
         r.register(
+            "cordon_capture_unjudged_attempts",
+            "Connection attempts not judged unanswered because the capture showed no answers to anyone then (one-way span port, uplink outage)",
+            self.capture_unjudged.clone(),
+        );
+        r.register(
+            "cordon_capture_one_way",
+            "1 while a capture shows attempts from many hosts and no answers at all (see cordon_capture_unjudged_attempts)",
+            self.capture_one_way.clone(),
+        );
+        r.register(
             "cordon_capture_kernel_received",
             "Packets the kernel received for a live capture (libpcap ps_recv)",
             self.capture_kernel_received.clone(),
@@ -357,6 +369,9 @@ impl Metrics {
                     reason: "bad_timestamp".to_string(),
                 }),
             flow_evictions: self.flow_evictions.clone(),
+            unjudged: self.capture_unjudged.get_or_create_owned(&l),
+            one_way: self.capture_one_way.get_or_create_owned(&l),
+            source: source.to_string(),
             last: FlowStats::default(),
         }
     }
@@ -483,6 +498,9 @@ pub struct CaptureCounters {
     malformed: [Counter; Malformed::ALL.len()],
     bad_time: Counter,
     flow_evictions: Counter,
+    unjudged: Counter,
+    one_way: Gauge,
+    source: String,
     last: FlowStats,
 }
 
@@ -495,6 +513,15 @@ impl CaptureCounters {
             grow(&self.malformed[i], s.malformed.get(*m), l.malformed.get(*m));
         }
         grow(&self.flow_evictions, s.flows_evicted, l.flows_evicted);
+        grow(&self.unjudged, s.unjudged_one_way, l.unjudged_one_way);
+        set(&self.one_way, u64::from(s.one_way));
+        if s.one_way != l.one_way {
+            if s.one_way {
+                tracing::warn!(source = %self.source, "the capture shows connection attempts from many hosts and no answers to any: a span port mirroring one direction, or an uplink outage? Unanswered attempts are not judged until answers are seen again");
+            } else {
+                tracing::info!(source = %self.source, unjudged = s.unjudged_one_way, "the capture shows answers again; unanswered attempts are judged again");
+            }
+        }
         self.last = s;
     }
 
@@ -723,6 +750,8 @@ mod tests {
         c.publish(s);
         s.packets = 15;
         s.malformed.count(Malformed::TruncatedLink);
+        s.unjudged_one_way = 40;
+        s.one_way = true;
         c.publish(s);
         c.bad_time(1);
         let mut d = m.detectors();
@@ -742,6 +771,8 @@ mod tests {
             "cordon_capture_malformed_total{source=\"edge\",reason=\"truncated_link\"} 2\n",
             "cordon_capture_malformed_total{source=\"edge\",reason=\"bad_timestamp\"} 1\n",
             "cordon_flow_evictions_total 2\n",
+            "cordon_capture_unjudged_attempts_total{source=\"edge\"} 40\n",
+            "cordon_capture_one_way{source=\"edge\"} 1\n",
             "cordon_detector_table_evictions_total{detector=\"scan\"} 7\n",
             "cordon_detector_table_evictions_total{detector=\"beacon\"} 1\n",
             "cordon_capture_kernel_drops{interface=\"eth1\"} 12\n",

@@ -105,10 +105,13 @@ impl<W: Write> Replay<W> {
                                 Ok(()) => Ok(spare_rx.try_recv().ok()),
                                 Err(_) => Err(()),
                             };
+                            let mut stats = crate::flow::FlowStats::default();
                             let r =
-                                crate::ingest::pcap_file::flow_batches(path, &flow, sink, |_| {});
+                                crate::ingest::pcap_file::flow_batches(path, &flow, sink, |s| {
+                                    stats = s
+                                });
                             drop(tx);
-                            r
+                            (r, stats)
                         })
                         .context("starting the capture reader thread")?;
                     let mut failed = None;
@@ -132,12 +135,18 @@ impl<W: Write> Replay<W> {
                     if let Some(e) = failed {
                         return Err(e);
                     }
-                    match read {
-                        Ok(r) => r
-                            .map(|_| ())
-                            .with_context(|| format!("reading {}", path.display())),
-                        Err(_) => anyhow::bail!("the capture reader thread panicked"),
+                    let Ok((read, stats)) = read else {
+                        anyhow::bail!("the capture reader thread panicked");
+                    };
+                    if stats.unjudged_one_way > 0 {
+                        tracing::warn!(
+                            source = %name,
+                            unjudged = stats.unjudged_one_way,
+                            "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
+                        );
                     }
+                    read.map(|_| ())
+                        .with_context(|| format!("reading {}", path.display()))
                 })?;
             }
         }

@@ -7,7 +7,9 @@
 //!   or a UDP/ICMP peer answers;
 //! - `ConnFailed` when an attempt is refused (reset before the handshake completed) or has no
 //!   answer after the attempt timeout (default 5 s, as Zeek's `tcp_attempt_delay`), or ends
-//!   without either; a late answer still yields `ConnEstablished`;
+//!   without either; a SYN-ACK is an answer; a late answer still yields `ConnEstablished`.
+//!   While the capture shows no answers to anyone ([`one_way`]: a one-direction span port, an
+//!   uplink outage) `unanswered` verdicts are withheld and counted;
 //! - `Flow` summaries (packets, bytes; `note` says `<established|attempt|midstream>:<why>`)
 //!   when a flow ends by FIN/RST, idles out, is evicted, or at [`FlowEngine::finish`].
 //!
@@ -17,6 +19,7 @@
 
 pub mod batch;
 pub mod decode;
+pub mod one_way;
 pub mod table;
 
 pub use decode::{DecodeStats, LinkType, Malformed, Packet, decode};
@@ -77,6 +80,10 @@ pub struct FlowStats {
     pub stray: u64,
     /// Observations emitted.
     pub observations: u64,
+    /// Attempts not judged `unanswered` because the link looked one-way then.
+    pub unjudged_one_way: u64,
+    /// The link looks one-way now (attempts from many hosts, no answers at all).
+    pub one_way: bool,
 }
 
 /// Frame decoding + bounded flow tracking.
@@ -149,6 +156,8 @@ impl FlowEngine {
             flows_evicted: t.evicted_full,
             stray: t.stray,
             observations: self.observations,
+            unjudged_one_way: t.unjudged_one_way,
+            one_way: t.one_way,
         }
     }
 }
@@ -243,6 +252,78 @@ mod tests {
             e.stats().flows_created,
             1,
             "the last ACK after both FINs must not start a mid-stream flow"
+        );
+    }
+
+    #[test]
+    fn a_capture_without_any_answers_withholds_unanswered_verdicts_until_one_comes() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let mut frames = Vec::new();
+        // Twenty campus hosts, 400 attempts over three seconds, not one answer: what a span
+        // port mirroring one direction (or an uplink outage) looks like.
+        for n in 0..400u16 {
+            let host = [10, 1, 0, (n % 20) as u8 + 1];
+            frames.push((i64::from(n / 100), tcp(host, O, 30000 + n, 443, "S")));
+        }
+        // Long after their timeout, an attempt that is answered: both directions again.
+        frames.push((10, tcp([10, 1, 0, 1], O, 50000, 80, "S")));
+        frames.push((10, tcp(O, [10, 1, 0, 1], 80, 50000, "SA")));
+        // From now on unanswered attempts are judged as before.
+        frames.push((11, tcp([10, 1, 0, 2], O, 50001, 80, "S")));
+        frames.push((20, tcp([10, 1, 0, 3], O, 50002, 80, "S")));
+        let mut got = run(&mut e, &frames);
+        let mid = e.stats();
+        e.finish(&mut |o| got.push((o.kind, String::new())));
+        let failed = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).count();
+        assert_eq!(mid.unjudged_one_way, 400);
+        assert!(!mid.one_way, "an answer ends it");
+        // 50001 judged at 20 s, 50002 at the end; none of the 400.
+        assert_eq!(failed, 2, "{got:?}");
+        assert_eq!(e.stats().unjudged_one_way, 400);
+    }
+
+    #[test]
+    fn a_syn_ack_answers_an_attempt_even_without_the_last_ack() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let mut got = run(
+            &mut e,
+            &[
+                (0, tcp(C, O, 40000, 443, "S")),
+                (0, tcp(O, C, 443, 40000, "SA")),
+                // The capture missed the last ACK and everything after it.
+                (9, tcp(C, [198, 51, 100, 9], 5000, 22, "S")),
+            ],
+        );
+        e.finish(&mut |o| got.push((o.kind, o.note.as_deref().unwrap_or("").to_string())));
+        let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+        // Only the port-22 attempt, which nothing answered.
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            got.iter().all(|g| g.0 != ObsKind::ConnEstablished),
+            "the initiator's address was never proven"
+        );
+    }
+
+    #[test]
+    fn refused_attempts_are_judged_even_on_a_link_that_looks_one_way() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let mut frames = Vec::new();
+        for n in 0..400u16 {
+            let host = [10, 1, 0, (n % 20) as u8 + 1];
+            frames.push((i64::from(n / 100), tcp(host, O, 30000 + n, 443, "S")));
+        }
+        // A reset seen from the initiator's side (its own stack giving up) is a refusal the
+        // capture did see: still judged.
+        frames.push((4, tcp([10, 1, 0, 7], O, 40000, 22, "S")));
+        frames.push((4, tcp([10, 1, 0, 7], O, 40000, 22, "R")));
+        let got = run(&mut e, &frames);
+        assert!(e.stats().one_way);
+        assert_eq!(
+            got.iter()
+                .filter(|g| g.0 == ObsKind::ConnFailed && g.1.ends_with("refused"))
+                .count(),
+            1,
+            "{got:?}"
         );
     }
 

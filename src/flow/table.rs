@@ -10,6 +10,7 @@
 //! Owns flow state only: no decoding, no detection, no I/O, no clock (time is the packet's).
 
 use super::decode::{Packet, tcp_flags};
+use super::one_way::OneWayGuard;
 use crate::model::{ObsKind, Observation, Proto};
 use hashbrown::HashTable;
 use std::borrow::Cow;
@@ -215,6 +216,11 @@ pub struct TableStats {
     pub evicted_full: u64,
     /// TCP segments that matched no flow and could not start one (stray RST, ...).
     pub stray: u64,
+    /// Attempts left without an `unanswered` verdict because the link looked one-way then
+    /// (see [`super::one_way`]).
+    pub unjudged_one_way: u64,
+    /// The link looks one-way now: unanswered attempts are not judged.
+    pub one_way: bool,
 }
 
 /// Bounded flow table.
@@ -247,6 +253,8 @@ pub struct FlowTable {
     closing: VecDeque<(u32, i64, i64)>,
     /// Data time of the last look at the timeouts (microseconds).
     checked_us: i64,
+    /// Withholds `unanswered` verdicts while the capture shows no answers at all.
+    one_way: OneWayGuard,
     stats: TableStats,
 }
 
@@ -284,6 +292,7 @@ impl FlowTable {
             relink_us: (idle_us / 4).min(1_000_000),
             closing: VecDeque::new(),
             checked_us: i64::MIN,
+            one_way: OneWayGuard::default(),
             stats: TableStats::default(),
         }
     }
@@ -298,6 +307,7 @@ impl FlowTable {
     pub fn stats(&self) -> TableStats {
         let mut s = self.stats;
         s.live = self.map.len() as u64;
+        s.one_way = self.one_way.one_way();
         s
     }
 
@@ -326,13 +336,15 @@ impl FlowTable {
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         // Oldest first, then drop everything at once (no per-entry map removal).
         let mut i = self.head;
+        let mut withheld = 0;
         while i != NIL {
             let e = &self.slab[i as usize];
             if e.state & st::DONE == 0 {
-                self.end_of_flow(e, EndReason::End, out);
+                withheld += u64::from(self.end_of_flow(e, EndReason::End, out));
             }
             i = e.next;
         }
+        self.stats.unjudged_one_way += withheld;
         self.attempts.clear();
         self.closing.clear();
         self.map.clear();
@@ -386,22 +398,46 @@ impl FlowTable {
             let e = &mut self.slab[i as usize];
             // The slot may since have been freed or reused: judge only the same flow, still
             // unanswered and still open.
-            if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
+            // A SYN-ACK is an answer (as Zeek's `connection_established`), even before the
+            // handshake's last ACK proves the initiator's address.
+            let open = st::EST | st::MID | st::DONE | st::SYNACK;
+            if e.born_us == born && !e.failed && e.state & open == 0 {
                 e.failed = true;
-                out(&self.failed_obs(&self.slab[i as usize]));
+                if e.state & st::RST == 0 && self.one_way.one_way() {
+                    self.stats.unjudged_one_way += 1;
+                } else {
+                    out(&self.failed_obs(&self.slab[i as usize]));
+                }
             }
         }
     }
 
     /// What a flow ending for `why` emits: its summary, and before it the `ConnFailed`
     /// verdict if it ends as an attempt (never answered, not joined mid-stream) without one.
-    fn end_of_flow(&self, e: &Entry, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
+    /// True when an `unanswered` verdict was withheld because the link looks one-way.
+    #[must_use]
+    fn end_of_flow(
+        &self,
+        e: &Entry,
+        why: EndReason,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) -> bool {
+        let mut withheld = false;
         if !e.failed && e.state & (st::EST | st::MID) == 0 {
-            out(&self.failed_obs(e));
+            if e.state & st::RST != 0 {
+                out(&self.failed_obs(e)); // refused (or reset after a SYN-ACK)
+            } else if e.state & st::SYNACK != 0 {
+                // Answered; only the handshake's last ACK is missing: no verdict.
+            } else if self.one_way.one_way() {
+                withheld = true;
+            } else {
+                out(&self.failed_obs(e));
+            }
         }
         let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
         o.note = Some(Cow::Borrowed(note(e.state, why)));
         out(&o);
+        withheld
     }
 
     /// The `ConnFailed` verdict on attempt `e`: refused (reset) or unanswered.
@@ -487,6 +523,10 @@ impl FlowTable {
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
+            // The initiator's address, folded to one word, for the one-way guard.
+            let w = if init_is_a { 0 } else { 2 };
+            let initiator = key.0[w].rotate_left(32) ^ key.0[w + 1];
+            self.one_way.attempt(ts.as_microsecond(), initiator);
             if self.attempts.len() >= self.cap {
                 self.attempts.pop_front();
             }
@@ -514,6 +554,11 @@ impl FlowTable {
         }
         let e = &mut self.slab[i as usize];
         let from_init = from_a == e.init_is_a;
+        if !from_init && e.state & st::MID == 0 {
+            // An answer to an attempt we saw: the capture carries both directions.
+            self.one_way.answer();
+        }
+        let e = &mut self.slab[i as usize];
         if e.state & st::DONE != 0 {
             if p.proto == Proto::Tcp
                 && p.flags & tcp_flags::SYN != 0
@@ -583,7 +628,8 @@ impl FlowTable {
             None
         };
         if let Some(why) = end {
-            self.end_of_flow(e, why, out);
+            let withheld = self.end_of_flow(e, why, out);
+            self.stats.unjudged_one_way += u64::from(withheld);
             let e = &mut self.slab[i as usize];
             e.state |= st::DONE;
             if self.closing.len() >= self.cap {
@@ -618,7 +664,8 @@ impl FlowTable {
     fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if e.state & st::DONE == 0 {
-            self.end_of_flow(e, why, out);
+            let withheld = self.end_of_flow(e, why, out);
+            self.stats.unjudged_one_way += u64::from(withheld);
         }
         self.unlink(i);
         self.free_entry(i);

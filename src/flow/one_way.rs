@@ -1,0 +1,112 @@
+//! Is the capture missing the answers? A span port that mirrors only one direction, routes
+//! whose return traffic takes an uplink that is not captured, or an upstream outage all look
+//! the same to the flow table: every attempt goes unanswered, so every busy campus host would
+//! be judged a scanner. [`OneWayGuard`] notices a link where many hosts' attempts have gone
+//! unanswered with no answer to anyone in between, and while that lasts the table withholds
+//! `unanswered` verdicts (counted, and exported so the network team sees it). Refused
+//! attempts (a reset was seen) are still judged; one answer anywhere ends it.
+//!
+//! Deliberately coarse: one scanner probing dark space on an otherwise silent link is one
+//! initiator and never trips it; a campus link always has many initiators and, in both
+//! directions, answers every few microseconds.
+
+/// Distinct initiators (since the last answer) before the link is called one-way.
+pub const MIN_INITIATORS: usize = 16;
+/// Attempts (since the last answer) before the link is called one-way.
+pub const MIN_ATTEMPTS: u64 = 200;
+/// Data time without any answer before the link is called one-way (microseconds).
+pub const MIN_QUIET_US: i64 = 1_000_000;
+
+/// Counts attempts, and the distinct hosts making them, since the last answer seen.
+#[derive(Debug, Clone, Default)]
+pub struct OneWayGuard {
+    /// Data time of the first attempt since the last answer.
+    quiet_since_us: Option<i64>,
+    /// Data time of the latest attempt.
+    latest_us: i64,
+    attempts: u64,
+    /// Fingerprints of the distinct initiators since the last answer (the first
+    /// [`MIN_INITIATORS`] of them: enough to decide).
+    initiators: [u64; MIN_INITIATORS],
+    seen: usize,
+}
+
+impl OneWayGuard {
+    /// An attempt by `initiator` (any stable fingerprint of its address) at `now_us`.
+    #[inline]
+    pub fn attempt(&mut self, now_us: i64, initiator: u64) {
+        self.quiet_since_us.get_or_insert(now_us);
+        self.latest_us = self.latest_us.max(now_us);
+        self.attempts += 1;
+        if self.seen < MIN_INITIATORS && !self.initiators[..self.seen].contains(&initiator) {
+            self.initiators[self.seen] = initiator;
+            self.seen += 1;
+        }
+    }
+
+    /// A responder answered an attempt we saw: the link carries both directions.
+    #[inline]
+    pub fn answer(&mut self) {
+        self.quiet_since_us = None;
+        self.attempts = 0;
+        self.seen = 0;
+    }
+
+    /// Too many hosts' attempts for too long without a single answer.
+    pub fn one_way(&self) -> bool {
+        self.seen >= MIN_INITIATORS
+            && self.attempts >= MIN_ATTEMPTS
+            && self
+                .quiet_since_us
+                .is_some_and(|t| self.latest_us.saturating_sub(t) >= MIN_QUIET_US)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(g: &mut OneWayGuard, hosts: u64, per_host: u64, from_us: i64, step_us: i64) -> i64 {
+        let mut t = from_us;
+        for _ in 0..per_host {
+            for h in 0..hosts {
+                g.attempt(t, h);
+                t += step_us;
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn many_hosts_unanswered_for_a_second_is_one_way_and_one_answer_ends_it() {
+        let mut g = OneWayGuard::default();
+        // 20 hosts, 20 attempts each, 3 ms apart: 400 attempts over more than a second.
+        busy(&mut g, 20, 20, 0, 3_000);
+        assert!(g.one_way());
+        g.answer();
+        assert!(!g.one_way());
+    }
+
+    #[test]
+    fn a_lone_scanner_on_a_silent_link_is_not_one_way() {
+        let mut g = OneWayGuard::default();
+        busy(&mut g, 1, 10_000, 0, 1_000);
+        assert!(!g.one_way());
+    }
+
+    #[test]
+    fn each_condition_is_needed() {
+        // Enough hosts and time, too few attempts.
+        let mut g = OneWayGuard::default();
+        busy(&mut g, 16, 1, 0, 100_000);
+        assert!(!g.one_way());
+        // Enough hosts and attempts, too little time.
+        let mut g = OneWayGuard::default();
+        busy(&mut g, 20, 20, 0, 10);
+        assert!(!g.one_way());
+        // Enough attempts and time, too few hosts.
+        let mut g = OneWayGuard::default();
+        busy(&mut g, MIN_INITIATORS as u64 - 1, 100, 0, 1_000);
+        assert!(!g.one_way());
+    }
+}
