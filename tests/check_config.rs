@@ -413,3 +413,46 @@ fn hook_type_and_keys() {
         ],
     );
 }
+
+/// Capture filters are compiled by libpcap, as the capture would: a typo is reported against
+/// its key before anything starts (by check-config, and by every verb that loads the config).
+#[test]
+fn capture_filter_that_does_not_compile() {
+    let with_filter = |bpf: &str| {
+        variant(
+            "[notify]",
+            &format!(
+                "[[sources]]\nname = \"tap\"\nkind = \"pcap_file\"\nformat = \"pcap\"\npath = \"t.pcap\"\nbpf = \"{bpf}\"\n\n[notify]"
+            ),
+        )
+    };
+    let o = run_on(&with_filter("tcp port 22 or udp"), &[]);
+    assert_eq!(stdout(&o), "ok\n");
+
+    let bad = with_filter("tcp and and port 22");
+    let o = run_on(&bad, &[]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("error: sources[1].bpf: not a valid capture filter: ")
+            && out.lines().count() == 1,
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(78));
+
+    // `replay` (like `run`) refuses the same config before reading any input.
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(bad.as_bytes()).unwrap();
+    let o = Command::new(BIN)
+        .arg("replay")
+        .arg("-c")
+        .arg(f.path())
+        .arg("/nonexistent.pcap")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("sources[1].bpf: not a valid capture filter"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -287,6 +287,7 @@ fn flow_batches_hand_on_every_observation_and_stop_when_the_consumer_goes() {
     let counts = flow_batches(
         &path,
         &FlowSettings::default(),
+        None,
         |b: Vec<PacketRecord>| {
             sizes.push(b.len());
             got.extend(b.iter().map(PacketRecord::observation));
@@ -307,6 +308,7 @@ fn flow_batches_hand_on_every_observation_and_stop_when_the_consumer_goes() {
     let cut = flow_batches(
         &path,
         &FlowSettings::default(),
+        None,
         |_b: Vec<PacketRecord>| {
             sends += 1;
             Err(())
@@ -320,5 +322,54 @@ fn flow_batches_hand_on_every_observation_and_stop_when_the_consumer_goes() {
         "read {} of {} packets after the consumer went",
         cut.packets,
         all.packets
+    );
+}
+
+/// A capture file's `bpf` filter is applied before the flow engine, compiled for the file's
+/// own link type (Ethernet here, Linux cooked for captures made on "any").
+#[test]
+fn flow_batches_apply_a_capture_filter() {
+    use cordon::flow::batch::PacketRecord;
+    use cordon::ingest::pcap_file::{FrameFilter, flow_batches};
+    let count = |file: &str, filter: Option<&str>| {
+        let mut attempts = 0;
+        let mut packets = 0;
+        flow_batches(
+            &capture(file),
+            &FlowSettings::default(),
+            filter.map(FrameFilter::new),
+            |b: Vec<PacketRecord>| {
+                attempts += b.iter().filter(|r| r.kind == ObsKind::ConnAttempt).count();
+                Ok(None)
+            },
+            |s| packets = s.packets,
+        )
+        .unwrap();
+        (attempts, packets)
+    };
+    for file in ["scan.pcap", "ssh.pcap"] {
+        let (all, all_packets) = count(file, None);
+        let (none, none_packets) = count(file, Some("udp port 9"));
+        assert!(all > 0 && all_packets > 0, "{file}");
+        assert_eq!(
+            (none, none_packets),
+            (0, 0),
+            "{file}: filtered frames never reach the engine"
+        );
+        let (tcp, _) = count(file, Some("tcp"));
+        assert_eq!(tcp, all, "{file}: every attempt in it is TCP");
+    }
+    let err = flow_batches(
+        &capture("scan.pcap"),
+        &FlowSettings::default(),
+        Some(FrameFilter::new("tcp and and")),
+        |_b: Vec<PacketRecord>| Ok(None),
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("capture filter \"tcp and and\": "),
+        "{err}"
     );
 }

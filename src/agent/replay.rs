@@ -106,10 +106,13 @@ impl<W: Write> Replay<W> {
                                 Err(_) => Err(()),
                             };
                             let mut stats = crate::flow::FlowStats::default();
-                            let r =
-                                crate::ingest::pcap_file::flow_batches(path, &flow, sink, |s| {
-                                    stats = s
-                                });
+                            let r = crate::ingest::pcap_file::flow_batches(
+                                path,
+                                &flow,
+                                None,
+                                sink,
+                                |s| stats = s,
+                            );
                             drop(tx);
                             (r, stats)
                         })

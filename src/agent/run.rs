@@ -257,9 +257,14 @@ fn spawn_source(
                 };
                 // Metrics every 64k frames: a big file shows progress, a frame pays one
                 // increment.
+                let filter = src
+                    .bpf
+                    .as_deref()
+                    .map(crate::ingest::pcap_file::FrameFilter::new);
                 let r = crate::ingest::pcap_file::flow_batches(
                     std::path::Path::new(&path),
                     &flow,
+                    filter,
                     sink,
                     |stats| counters.publish(stats),
                 );

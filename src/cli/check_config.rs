@@ -23,7 +23,12 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
             return ExitCode::from(super::EX_NOINPUT);
         }
     };
-    let problems = config::check(&text);
+    let mut problems = config::check(&text);
+    if problems.is_empty()
+        && let Ok(cfg) = config::read(&text)
+    {
+        problems = crate::ingest::config_problems(&cfg);
+    }
     if problems.is_empty() {
         println!("ok");
         return ExitCode::SUCCESS;

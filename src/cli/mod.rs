@@ -63,7 +63,16 @@ pub const EX_NOINPUT: u8 = 66;
 /// Load a config for a verb, printing problems the way `check-config` does.
 pub(crate) fn load_config(path: &Path) -> Result<crate::config::Config, ExitCode> {
     match crate::config::load(path) {
-        Ok(c) => Ok(c),
+        Ok(c) => {
+            let problems = crate::ingest::config_problems(&c);
+            if problems.is_empty() {
+                return Ok(c);
+            }
+            for p in problems {
+                eprintln!("error: {}: {}", p.path, p.reason);
+            }
+            Err(ExitCode::from(EX_CONFIG))
+        }
         Err(crate::config::ConfigError::Read { path, source }) => {
             eprintln!("error: cannot read {path}: {source}");
             Err(ExitCode::from(EX_NOINPUT))

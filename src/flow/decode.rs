@@ -40,6 +40,17 @@ impl LinkType {
         }
     }
 
+    /// The libpcap `DLT_*` number to compile filters for this framing.
+    pub fn dlt(self) -> i32 {
+        match self {
+            LinkType::Ethernet => 1,
+            LinkType::LinuxSll => 113,
+            LinkType::LinuxSll2 => 276,
+            LinkType::RawIp => 12,
+            LinkType::Null => 0,
+        }
+    }
+
     /// All link types, for tests that throw arbitrary bytes at every framing.
     pub const ALL: [LinkType; 5] = [
         LinkType::Ethernet,

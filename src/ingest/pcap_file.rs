@@ -46,6 +46,12 @@ pub enum PcapError {
         len: u32,
         offset: u64,
     },
+    #[error("capture filter {filter:?}: {source}")]
+    Filter {
+        filter: String,
+        #[source]
+        source: pcap::Error,
+    },
     #[error("cannot start the capture thread: {0}")]
     Thread(#[source] std::io::Error),
     #[error("live capture on {interface}: {source}")]
@@ -169,11 +175,61 @@ pub fn replay_pcap(
     })
 }
 
+/// A BPF filter (`tcpdump` syntax) applied to a capture file's frames before they reach the
+/// flow engine, as libpcap applies a live capture's in the kernel. Compiled with libpcap for
+/// the file's link type at its first frame.
+pub struct FrameFilter {
+    expr: String,
+    compiled: Option<(LinkType, pcap::BpfProgram)>,
+}
+
+impl FrameFilter {
+    pub fn new(expr: &str) -> FrameFilter {
+        FrameFilter {
+            expr: expr.to_string(),
+            compiled: None,
+        }
+    }
+
+    /// Does `frame` pass the filter?
+    pub fn matches(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, PcapError> {
+        let program = match &self.compiled {
+            Some((l, p)) if *l == link => p,
+            _ => {
+                let p = compile_bpf(&self.expr, link)?;
+                &self.compiled.insert((link, p)).1
+            }
+        };
+        Ok(program.filter(frame))
+    }
+}
+
+fn compile_bpf(expr: &str, link: LinkType) -> Result<pcap::BpfProgram, PcapError> {
+    let err = |source| PcapError::Filter {
+        filter: expr.to_string(),
+        source,
+    };
+    pcap::Capture::dead(pcap::Linktype(link.dlt()))
+        .map_err(err)?
+        .compile(expr, true)
+        .map_err(err)
+}
+
+/// Does `expr` compile as a capture filter (for Ethernet)? libpcap's message when it does not.
+pub fn check_bpf(expr: &str) -> Result<(), String> {
+    match compile_bpf(expr, LinkType::Ethernet) {
+        Ok(_) => Ok(()),
+        Err(PcapError::Filter { source, .. }) => Err(source.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
 /// batches (the engine is finished at the end, so open flows are summarized). This is how a
 /// capture file meets the detectors in `cordon run` and `cordon replay`: the reader thread
 /// decodes and tracks flows while another thread runs the detectors on the previous batch.
 ///
+/// `filter`, if any, drops frames before the engine (they are not counted as packets).
 /// `progress` sees the engine's counters every 65,536 frames and at the end. A sink that
 /// reports its consumer gone stops the read. A read error (a corrupt record, say) still
 /// finishes the engine first, so the flows read up to it are judged and summarized; then the
@@ -181,6 +237,7 @@ pub fn replay_pcap(
 pub fn flow_batches<S>(
     path: &Path,
     settings: &FlowSettings,
+    mut filter: Option<FrameFilter>,
     sink: S,
     mut progress: impl FnMut(FlowStats),
 ) -> Result<PcapCounts, PcapError>
@@ -190,7 +247,18 @@ where
     let mut engine = FlowEngine::new(settings);
     let mut batcher = Batcher::new(sink);
     let mut frames = 0u64;
+    let mut filter_error = None;
     let r = read_pcap_until(path, |ts, link, frame| {
+        if let Some(f) = &mut filter {
+            match f.matches(link, frame) {
+                Ok(true) => {}
+                Ok(false) => return ControlFlow::Continue(()),
+                Err(e) => {
+                    filter_error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
         engine.packet(ts, link, frame, &mut |o| batcher.push(o));
         frames += 1;
         if frames.is_multiple_of(1 << 16) {
@@ -205,7 +273,10 @@ where
     engine.finish(&mut |o| batcher.push(o));
     batcher.flush();
     progress(engine.stats());
-    r
+    match filter_error {
+        Some(e) => Err(e),
+        None => r,
+    }
 }
 
 /// The classic-pcap fast path.
