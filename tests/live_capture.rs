@@ -345,3 +345,143 @@ fn a_quiet_link_hands_on_a_partial_batch_without_waiting_for_more() {
         "only {burst} of {BURST} burst attempts reached the sink in {waited:?} before the stop"
     );
 }
+
+/// The veth pair for the relink test: one end in the root namespace (captured), the other in
+/// a namespace this test makes (traffic comes from there). Removed on drop.
+struct Relink;
+
+const RELINK_NS: &str = "cordon-relink";
+const RELINK_ROOT: &str = "cdn-relink0";
+const RELINK_PEER: &str = "cdn-relink1";
+
+impl Relink {
+    fn create() -> Result<Relink, String> {
+        let _ = sh(&["ip", "link", "del", RELINK_ROOT]);
+        let _ = sh(&["ip", "netns", "del", RELINK_NS]);
+        let guard = Relink;
+        sh(&["ip", "netns", "add", RELINK_NS])?;
+        Relink::link()?;
+        Ok(guard)
+    }
+
+    /// (Re)create the pair; in the namespace, a static neighbour so datagrams leave at once.
+    fn link() -> Result<(), String> {
+        sh(&[
+            "ip",
+            "link",
+            "add",
+            RELINK_ROOT,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            RELINK_PEER,
+            "netns",
+            RELINK_NS,
+        ])?;
+        sh(&["ip", "link", "set", RELINK_ROOT, "up"])?;
+        let ns = |args: &[&str]| {
+            let mut a = vec!["ip", "netns", "exec", RELINK_NS];
+            a.extend_from_slice(args);
+            sh(&a)
+        };
+        ns(&["ip", "addr", "add", "10.99.0.2/24", "dev", RELINK_PEER])?;
+        ns(&["ip", "link", "set", RELINK_PEER, "up"])?;
+        ns(&[
+            "ip",
+            "neigh",
+            "replace",
+            "10.99.0.1",
+            "lladdr",
+            "02:00:00:00:00:01",
+            "dev",
+            RELINK_PEER,
+        ])
+    }
+
+    /// One UDP datagram from the namespace, from `port`, to 10.99.0.1:9 (out of the pair).
+    fn send(port: u16) {
+        let _ = sh(&[
+            "ip",
+            "netns",
+            "exec",
+            RELINK_NS,
+            "python3",
+            "-c",
+            &format!(
+                "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.99.0.2', {port})); s.sendto(b'x', ('10.99.0.1', 9))"
+            ),
+        ]);
+    }
+}
+
+impl Drop for Relink {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "link", "del", RELINK_ROOT]);
+        let _ = sh(&["ip", "netns", "del", RELINK_NS]);
+    }
+}
+
+/// An interface that disappears (a NIC reset, a VLAN interface recreated) does not end the
+/// capture: the thread reports it down, reopens the interface when it is back, and goes on
+/// finding connections. Needs root (a veth pair into a namespace of its own).
+#[test]
+fn a_capture_reopens_its_interface_after_it_was_removed_and_recreated() {
+    use std::time::{Duration, Instant};
+    if !is_root() || !have("ip") || !have("python3") {
+        eprintln!("SKIPPED a_capture_reopens…: needs root, ip and python3");
+        return;
+    }
+    let _pair = Relink::create().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<PacketRecord>>();
+    let cap = LiveCapture::start(
+        &LiveSettings {
+            interface: RELINK_ROOT.into(),
+            bpf: Some("udp".into()),
+            snaplen: 65_535,
+            promiscuous: true,
+            buffer_size: None,
+            immediate: false,
+        },
+        FlowSettings::default(),
+        move |records| tx.send(records).map(|()| None).map_err(|_| ()),
+    )
+    .unwrap();
+    // Sends from `port` until its attempt shows up (the capture may still be starting).
+    let seen = |port: u16, within: Duration| {
+        let t0 = Instant::now();
+        while t0.elapsed() < within {
+            Relink::send(port);
+            if let Ok(b) = rx.recv_timeout(Duration::from_millis(500))
+                && b.iter().any(|r| r.src_port == Some(port))
+            {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(
+        seen(41_001, Duration::from_secs(10)),
+        "nothing captured at first"
+    );
+    assert!(cap.counters().up.load(Ordering::Relaxed));
+
+    sh(&["ip", "link", "del", RELINK_ROOT]).unwrap();
+    let t0 = Instant::now();
+    while cap.counters().up.load(Ordering::Relaxed) && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !cap.counters().up.load(Ordering::Relaxed),
+        "the capture did not notice its interface was gone"
+    );
+
+    Relink::link().unwrap();
+    assert!(
+        seen(41_002, Duration::from_secs(20)),
+        "nothing captured after the interface came back"
+    );
+    assert!(cap.counters().up.load(Ordering::Relaxed));
+    assert!(cap.counters().reopened.load(Ordering::Relaxed) >= 1);
+    cap.stop().unwrap();
+}

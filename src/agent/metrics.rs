@@ -91,6 +91,8 @@ pub struct Metrics {
     pub capture_unjudged: Counters<SourceLabels>,
     pub capture_one_way: Gauges<SourceLabels>,
     pub capture_kernel_received: Gauges<InterfaceLabels>,
+    pub capture_up: Gauges<InterfaceLabels>,
+    pub capture_reopened: Counters<InterfaceLabels>,
     pub capture_kernel_drops: Gauges<InterfaceLabels>,
     pub capture_interface_drops: Gauges<InterfaceLabels>,
     pub flow_evictions: Counter,
@@ -274,6 +276,16 @@ impl Metrics {
             self.capture_one_way.clone(),
         );
         r.register(
+            "cordon_capture_up",
+            "1 while a live capture's interface is open and read; 0 while it is being reopened after an error",
+            self.capture_up.clone(),
+        );
+        r.register(
+            "cordon_capture_reopened",
+            "Times a live capture reopened its interface after a read error",
+            self.capture_reopened.clone(),
+        );
+        r.register(
             "cordon_capture_kernel_received",
             "Packets the kernel received for a live capture (libpcap ps_recv)",
             self.capture_kernel_received.clone(),
@@ -382,6 +394,9 @@ impl Metrics {
             interface: interface.to_string(),
         };
         InterfaceGauges {
+            up: self.capture_up.get_or_create_owned(&l),
+            reopened: self.capture_reopened.get_or_create_owned(&l),
+            last_reopened: 0,
             received: self.capture_kernel_received.get_or_create_owned(&l),
             kernel_drops: self.capture_kernel_drops.get_or_create_owned(&l),
             interface_drops: self.capture_interface_drops.get_or_create_owned(&l),
@@ -537,6 +552,9 @@ impl CaptureCounters {
 /// are the kernel's, so they are exported as gauges as read.
 #[derive(Debug, Clone)]
 pub struct InterfaceGauges {
+    up: Gauge,
+    reopened: Counter,
+    last_reopened: u64,
     received: Gauge,
     kernel_drops: Gauge,
     interface_drops: Gauge,
@@ -545,7 +563,11 @@ pub struct InterfaceGauges {
 impl InterfaceGauges {
     /// Copy the capture thread's latest libpcap stats (it reads them once a second and logs a
     /// warning itself when drops grow).
-    pub fn publish(&self, c: &LiveCounters) {
+    pub fn publish(&mut self, c: &LiveCounters) {
+        set(&self.up, u64::from(c.up.load(Ordering::Relaxed)));
+        let reopened = c.reopened.load(Ordering::Relaxed);
+        grow(&self.reopened, reopened, self.last_reopened);
+        self.last_reopened = reopened;
         set(&self.received, c.received.load(Ordering::Relaxed));
         set(&self.kernel_drops, c.dropped.load(Ordering::Relaxed));
         set(&self.interface_drops, c.if_dropped.load(Ordering::Relaxed));
@@ -764,7 +786,10 @@ mod tests {
         let live = LiveCounters::default();
         live.dropped.store(12, Ordering::Relaxed);
         live.if_dropped.store(3, Ordering::Relaxed);
-        m.interface("eth1").publish(&live);
+        live.reopened.store(2, Ordering::Relaxed);
+        let mut g = m.interface("eth1");
+        g.publish(&live);
+        g.publish(&live); // a counter copied twice grows once
         let out = text(&m);
         for want in [
             "cordon_capture_packets_total{source=\"edge\"} 16\n",
@@ -777,6 +802,8 @@ mod tests {
             "cordon_detector_table_evictions_total{detector=\"beacon\"} 1\n",
             "cordon_capture_kernel_drops{interface=\"eth1\"} 12\n",
             "cordon_capture_interface_drops{interface=\"eth1\"} 3\n",
+            "cordon_capture_up{interface=\"eth1\"} 0\n",
+            "cordon_capture_reopened_total{interface=\"eth1\"} 2\n",
         ] {
             assert!(out.contains(want), "{want} missing in\n{out}");
         }

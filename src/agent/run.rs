@@ -293,7 +293,7 @@ fn spawn_source(
             })
             .with_context(|| format!("source {:?}: live capture", src.name))?;
             let mut counters = core.metrics.capture(&src.name);
-            let drops = core.metrics.interface(&live.interface);
+            let mut drops = core.metrics.interface(&live.interface);
             tokio::spawn(async move {
                 // The capture thread reads libpcap's stats once a second (and warns when the
                 // drops grow); copy them and the flow counters to metrics as often.

@@ -14,7 +14,12 @@
 //! immediate mode, waits for the next packet however long that takes.)
 //!
 //! Stop: [`LiveCapture::stop`] sets a flag the loop checks after every read or poll (so within
-//! `READ_TIMEOUT_MS`) and calls `pcap_breakloop` as well.
+//! `READ_TIMEOUT_MS`).
+//!
+//! A read error (the interface removed or reset) is logged and the interface reopened with
+//! backoff; [`LiveCounters::up`] and `reopened` tell the metrics. The capture never ends on
+//! its own: an edge monitor that stopped silently would be worse than one that says it is
+//! blind and keeps trying.
 
 use super::pcap_file::{PcapError, timestamp};
 use crate::flow::batch::{Batcher, PacketRecord};
@@ -68,12 +73,16 @@ pub struct LiveCounters {
     /// Observations the flow engine produced (handed to the sink in batches; those of the
     /// batch being filled are counted already).
     pub observations: AtomicU64,
-    /// libpcap `ps_recv`: packets the kernel received on the socket.
+    /// libpcap `ps_recv`: packets the kernel received on the socket (since the last open).
     pub received: AtomicU64,
     /// libpcap `ps_drop`: dropped because the buffer was full (we were too slow).
     pub dropped: AtomicU64,
     /// libpcap `ps_ifdrop`: dropped by the interface/driver.
     pub if_dropped: AtomicU64,
+    /// The interface is open and being read (false while it is being reopened after an error).
+    pub up: AtomicBool,
+    /// Times the interface was reopened after a read error.
+    pub reopened: AtomicU64,
 }
 
 /// A running capture.
@@ -82,63 +91,73 @@ pub struct LiveCapture {
     counters: Arc<LiveCounters>,
     flow: Arc<Mutex<FlowStats>>,
     thread: Option<JoinHandle<Result<(), PcapError>>>,
-    /// Interrupts libpcap if it is inside a read when the stop comes.
-    breaker: pcap::BreakLoop,
+}
+
+/// An interface opened for capture: non-blocking, filtered, with the descriptor to poll.
+struct Opened {
+    cap: pcap::Capture<pcap::Active>,
+    fd: std::os::fd::RawFd,
+    link: LinkType,
+}
+
+fn open(cfg: &LiveSettings) -> Result<Opened, PcapError> {
+    let err = |source| PcapError::Live {
+        interface: cfg.interface.clone(),
+        source,
+    };
+    let mut inactive = pcap::Capture::from_device(cfg.interface.as_str())
+        .map_err(err)?
+        .snaplen(cfg.snaplen)
+        .promisc(cfg.promiscuous)
+        .immediate_mode(cfg.immediate)
+        .timeout(READ_TIMEOUT_MS);
+    if let Some(b) = cfg.buffer_size {
+        inactive = inactive.buffer_size(b);
+    }
+    let mut cap = inactive.open().map_err(err)?;
+    if let Some(f) = &cfg.bpf {
+        cap.filter(f, true).map_err(err)?;
+    }
+    // Non-blocking reads plus our own poll on the capture's descriptor: libpcap's blocking
+    // read on Linux (TPACKET_V3, the default without immediate mode) waits for the next
+    // packet however long that takes, which would hold a partial batch back for as long as
+    // the link stays quiet, and a stop request with it.
+    let mut cap = cap.setnonblock().map_err(err)?;
+    let fd = selectable_fd(&mut cap).ok_or_else(|| err(pcap::Error::InvalidRawFd))?;
+    let dl = cap.get_datalink();
+    let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
+        path: cfg.interface.clone().into(),
+        dlt: dl.0,
+        name: dl.get_name().unwrap_or_else(|_| "unknown".into()),
+    })?;
+    Ok(Opened { cap, fd, link })
 }
 
 impl LiveCapture {
     /// Open `cfg.interface` (errors at once if that fails) and start the capture thread.
     /// Observations go to `sink` in batches, on the capture thread; `sink` returns a spare
     /// empty batch to fill next (or `None`), or `Err(())` when its consumer is gone.
+    ///
+    /// A read error later (the interface removed, a driver reset) does not end the capture:
+    /// it is logged, [`LiveCounters::up`] goes false, and the thread reopens the interface
+    /// with backoff (1 s doubling to 30 s) until it succeeds or is stopped. Flow state is
+    /// kept across the gap.
     pub fn start<S>(cfg: &LiveSettings, flow: FlowSettings, sink: S) -> Result<Self, PcapError>
     where
         S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()> + Send + 'static,
     {
-        let err = |source| PcapError::Live {
-            interface: cfg.interface.clone(),
-            source,
-        };
-        let mut inactive = pcap::Capture::from_device(cfg.interface.as_str())
-            .map_err(err)?
-            .snaplen(cfg.snaplen)
-            .promisc(cfg.promiscuous)
-            .immediate_mode(cfg.immediate)
-            .timeout(READ_TIMEOUT_MS);
-        if let Some(b) = cfg.buffer_size {
-            inactive = inactive.buffer_size(b);
-        }
-        let mut cap = inactive.open().map_err(err)?;
-        if let Some(f) = &cfg.bpf {
-            cap.filter(f, true).map_err(err)?;
-        }
-        let breaker = cap.breakloop_handle();
-        // Non-blocking reads plus our own poll on the capture's descriptor: libpcap's
-        // blocking read on Linux (TPACKET_V3, the default without immediate mode) waits for
-        // the next packet however long that takes, which would hold a partial batch back
-        // for as long as the link stays quiet.
-        let mut cap = cap.setnonblock().map_err(err)?;
-        let fd = selectable_fd(&mut cap).ok_or_else(|| PcapError::Live {
-            interface: cfg.interface.clone(),
-            source: pcap::Error::InvalidRawFd,
-        })?;
-        let dl = cap.get_datalink();
-        let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
-            path: cfg.interface.clone().into(),
-            dlt: dl.0,
-            name: dl.get_name().unwrap_or_else(|_| "unknown".into()),
-        })?;
+        let opened = open(cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(LiveCounters::default());
+        counters.up.store(true, Ordering::Relaxed);
         let flow_stats = Arc::new(Mutex::new(FlowStats::default()));
         let run = Runner {
-            cap,
-            fd,
-            link,
+            opened,
+            cfg: cfg.clone(),
             engine: FlowEngine::new(&flow),
             stop: stop.clone(),
             counters: counters.clone(),
             flow: flow_stats.clone(),
-            interface: cfg.interface.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("pcap-{}", cfg.interface))
@@ -149,7 +168,6 @@ impl LiveCapture {
             counters,
             flow: flow_stats,
             thread: Some(thread),
-            breaker,
         })
     }
 
@@ -170,11 +188,10 @@ impl LiveCapture {
         }
     }
 
-    /// Ask the thread to stop, wait for it (within about 100 ms), and return how it ended.
-    /// Flows still open are summarized to the sink before it returns.
+    /// Ask the thread to stop, wait for it (within about `READ_TIMEOUT_MS`), and return how it
+    /// ended. Flows still open are summarized to the sink before it returns.
     pub fn stop(mut self) -> Result<(), PcapError> {
         self.stop.store(true, Ordering::Relaxed);
-        self.breaker.breakloop();
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(r)) => r,
             Some(Err(_)) => {
@@ -189,23 +206,23 @@ impl LiveCapture {
 impl Drop for LiveCapture {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        self.breaker.breakloop();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
+/// First wait before reopening an interface after a read error; doubles up to the maximum.
+const REOPEN_FIRST: Duration = Duration::from_secs(1);
+const REOPEN_MAX: Duration = Duration::from_secs(30);
+
 struct Runner {
-    cap: pcap::Capture<pcap::Active>,
-    /// The capture's descriptor, polled when no packet is waiting.
-    fd: std::os::fd::RawFd,
-    link: LinkType,
+    opened: Opened,
+    cfg: LiveSettings,
     engine: FlowEngine,
     stop: Arc<AtomicBool>,
     counters: Arc<LiveCounters>,
     flow: Arc<Mutex<FlowStats>>,
-    interface: String,
 }
 
 impl Runner {
@@ -215,17 +232,42 @@ impl Runner {
     {
         let c = self.counters.clone();
         let mut batcher = Batcher::new(sink);
+        while let Err(e) = self.read_until_stopped(&mut batcher) {
+            c.up.store(false, Ordering::Relaxed);
+            batcher.flush();
+            tracing::error!(interface = %self.cfg.interface, error = %e, "live capture failed; reopening the interface");
+            if !self.reopen() {
+                break; // stopped while waiting
+            }
+            c.up.store(true, Ordering::Relaxed);
+            c.reopened.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(interface = %self.cfg.interface, "live capture reopened");
+        }
+        self.engine.finish(&mut |o| batcher.push(o));
+        batcher.flush();
+        c.observations.store(batcher.pushed(), Ordering::Relaxed);
+        c.up.store(false, Ordering::Relaxed);
+        self.tick();
+        Ok(())
+    }
+
+    /// Read and track packets until a stop request (`Ok`) or a read error (`Err`).
+    fn read_until_stopped<S>(&mut self, batcher: &mut Batcher<S>) -> Result<(), PcapError>
+    where
+        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+    {
+        let c = self.counters.clone();
         let mut next_stats = Instant::now() + STATS_EVERY;
         let mut next_flush = Instant::now() + FLUSH_EVERY;
-        let mut result = Ok(());
         while !self.stop.load(Ordering::Relaxed) {
-            match self.cap.next_packet() {
+            let o = &mut self.opened;
+            match o.cap.next_packet() {
                 Ok(pkt) => {
                     c.packets.fetch_add(1, Ordering::Relaxed);
                     let t = &pkt.header.ts;
                     if let Some(ts) = timestamp(t.tv_sec, t.tv_usec) {
                         self.engine
-                            .packet(ts, self.link, pkt.data, &mut |o| batcher.push(o));
+                            .packet(ts, o.link, pkt.data, &mut |o| batcher.push(o));
                         c.observations.store(batcher.pushed(), Ordering::Relaxed);
                     }
                 }
@@ -234,17 +276,14 @@ impl Runner {
                 // read timeout passes.
                 Err(pcap::Error::TimeoutExpired) => {
                     batcher.flush();
-                    wait_readable(self.fd, READ_TIMEOUT_MS);
+                    wait_readable(o.fd, READ_TIMEOUT_MS);
                 }
-                // pcap_next_ex returns -2 after pcap_breakloop: our stop request.
-                Err(pcap::Error::NoMorePackets) => break,
                 Err(_) if self.stop.load(Ordering::Relaxed) => break,
                 Err(source) => {
-                    result = Err(PcapError::Live {
-                        interface: self.interface.clone(),
+                    return Err(PcapError::Live {
+                        interface: self.cfg.interface.clone(),
                         source,
                     });
-                    break;
                 }
             }
             let now = Instant::now();
@@ -259,16 +298,37 @@ impl Runner {
                 self.tick();
             }
         }
-        self.engine.finish(&mut |o| batcher.push(o));
-        batcher.flush();
-        c.observations.store(batcher.pushed(), Ordering::Relaxed);
-        self.tick();
-        result
+        Ok(())
+    }
+
+    /// Reopen the interface, waiting between tries (checking for a stop every 100 ms). False
+    /// when stopped first.
+    fn reopen(&mut self) -> bool {
+        let mut wait = REOPEN_FIRST;
+        loop {
+            let until = Instant::now() + wait;
+            while Instant::now() < until {
+                if self.stop.load(Ordering::Relaxed) {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            match open(&self.cfg) {
+                Ok(o) => {
+                    self.opened = o;
+                    return true;
+                }
+                Err(e) => {
+                    tracing::warn!(interface = %self.cfg.interface, error = %e, retry_in_s = (wait * 2).min(REOPEN_MAX).as_secs(), "cannot reopen the capture interface yet");
+                    wait = (wait * 2).min(REOPEN_MAX);
+                }
+            }
+        }
     }
 
     /// Read libpcap's counters; warn when drops grew since the last tick.
     fn tick(&mut self) {
-        if let Ok(s) = self.cap.stats() {
+        if let Ok(s) = self.opened.cap.stats() {
             let c = &self.counters;
             c.received.store(u64::from(s.received), Ordering::Relaxed);
             let d0 = c.dropped.swap(u64::from(s.dropped), Ordering::Relaxed);
@@ -277,7 +337,7 @@ impl Runner {
                 .swap(u64::from(s.if_dropped), Ordering::Relaxed);
             if u64::from(s.dropped) > d0 || u64::from(s.if_dropped) > i0 {
                 tracing::warn!(
-                    interface = %self.interface,
+                    interface = %self.cfg.interface,
                     kernel_dropped = s.dropped,
                     if_dropped = s.if_dropped,
                     received = s.received,
