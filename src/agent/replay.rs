@@ -89,7 +89,7 @@ impl<W: Write> Replay<W> {
             }
             Input::Pcap { name, path } => {
                 let view = self.view(&name);
-                let flow = crate::flow::FlowSettings::from(&self.cfg.detect.flow);
+                let flow = crate::flow::FlowSettings::for_source(&self.cfg, None);
                 let path = path.as_path();
                 // As in `cordon run`: the flow engine runs on a reader thread and hands batches
                 // of observations to this one, which runs the detectors and the policy engine on

@@ -244,7 +244,7 @@ fn spawn_source(
         }
         SourceKind::PcapFile => {
             let path = src.path.clone().unwrap_or_default();
-            let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
+            let flow = crate::flow::FlowSettings::for_source(&core.cfg, Some(&src));
             let mut counters = core.metrics.capture(&src.name);
             std::thread::spawn(move || {
                 let sink = |records| {
@@ -281,7 +281,7 @@ fn spawn_source(
             let Some(live) = crate::ingest::pcap_live::LiveSettings::from_source(&src) else {
                 bail!("source {:?}: a live capture needs `interface`", src.name);
             };
-            let flow = crate::flow::FlowSettings::from(&core.cfg.detect.flow);
+            let flow = crate::flow::FlowSettings::for_source(&core.cfg, Some(&src));
             let tx2 = tx.clone();
             let cap = crate::ingest::pcap_live::LiveCapture::start(&live, flow, move |records| {
                 tx2.blocking_send(Msg::Packets {
@@ -308,8 +308,13 @@ fn spawn_source(
                         }
                     }
                 }
-                counters.publish(cap.flow_stats());
-                let _ = cap.stop();
+                // Joining the capture thread blocks, and that thread may itself be waiting to
+                // hand its last batch to the pipeline task: never block a runtime worker on it.
+                match tokio::task::spawn_blocking(move || cap.stop()).await {
+                    Ok(Ok(last)) => counters.publish(last),
+                    Ok(Err(e)) => tracing::error!(error = %e, "live capture ended with an error"),
+                    Err(e) => tracing::error!(error = %e, "live capture stop did not complete"),
+                }
                 drops.publish(&shared);
             });
         }

@@ -29,7 +29,7 @@ use crate::model::Observation;
 use jiff::Timestamp;
 
 /// Flow-engine settings, from `[detect.flow]` (see `config::schema::FlowConfig`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FlowSettings {
     /// At most this many flows are tracked; the least recently active is evicted beyond it.
     pub max_flows: usize,
@@ -37,6 +37,26 @@ pub struct FlowSettings {
     pub idle_timeout: std::time::Duration,
     /// An attempt with no answer for this long is judged failed (`ConnFailed`).
     pub attempt_timeout: std::time::Duration,
+    /// The campus networks, if known: only campus hosts' unanswered attempts can make the
+    /// capture look one-way (outside hosts probing dark campus space are normal). Without
+    /// them every initiator counts.
+    pub campus: Option<crate::inventory::Campus>,
+}
+
+impl FlowSettings {
+    /// `[detect.flow]` with the campus networks of a source (its own, or `campus.networks`).
+    pub fn for_source(
+        cfg: &crate::config::Config,
+        src: Option<&crate::config::SourceConfig>,
+    ) -> Self {
+        let nets = src
+            .and_then(|s| s.campus.as_deref())
+            .unwrap_or(&cfg.campus.networks);
+        FlowSettings {
+            campus: Some(crate::inventory::Campus::new(nets)),
+            ..FlowSettings::from(&cfg.detect.flow)
+        }
+    }
 }
 
 impl Default for FlowSettings {
@@ -45,6 +65,7 @@ impl Default for FlowSettings {
             max_flows: 1_000_000,
             idle_timeout: std::time::Duration::from_secs(120),
             attempt_timeout: std::time::Duration::from_secs(5),
+            campus: None,
         }
     }
 }
@@ -55,6 +76,7 @@ impl From<&crate::config::schema::FlowConfig> for FlowSettings {
             max_flows: c.max_flows,
             idle_timeout: c.idle_timeout.std(),
             attempt_timeout: c.attempt_timeout.std(),
+            campus: None,
         }
     }
 }
@@ -99,7 +121,8 @@ impl FlowEngine {
     pub fn new(cfg: &FlowSettings) -> Self {
         FlowEngine {
             table: FlowTable::new(cfg.max_flows, cfg.idle_timeout)
-                .with_attempt_timeout(cfg.attempt_timeout),
+                .with_attempt_timeout(cfg.attempt_timeout)
+                .with_campus(cfg.campus.clone()),
             packets: 0,
             decoded: 0,
             malformed: DecodeStats::default(),
@@ -274,16 +297,22 @@ mod tests {
         let mut got = run(&mut e, &frames);
         let mid = e.stats();
         e.finish(&mut |o| got.push((o.kind, String::new())));
-        let failed = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).count();
+        let failed = |note: &str| {
+            got.iter()
+                .filter(|g| g.0 == ObsKind::ConnFailed && g.1.ends_with(note))
+                .count()
+        };
         assert_eq!(mid.unjudged_one_way, 400);
         assert!(!mid.one_way, "an answer ends it");
-        // 50001 judged at 20 s, 50002 at the end; none of the 400.
-        assert_eq!(failed, 2, "{got:?}");
+        // 50001 judged at 20 s, 50002 at the end; none of the 400. The answered :80 attempt
+        // never completed its handshake: half-open.
+        assert_eq!(failed("unanswered"), 2);
+        assert_eq!(failed("half_open"), 1);
         assert_eq!(e.stats().unjudged_one_way, 400);
     }
 
     #[test]
-    fn a_syn_ack_answers_an_attempt_even_without_the_last_ack() {
+    fn a_syn_ack_without_the_handshake_is_judged_half_open() {
         let mut e = FlowEngine::new(&FlowSettings::default());
         let mut got = run(
             &mut e,
@@ -295,13 +324,54 @@ mod tests {
             ],
         );
         e.finish(&mut |o| got.push((o.kind, o.note.as_deref().unwrap_or("").to_string())));
-        let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
-        // Only the port-22 attempt, which nothing answered.
-        assert_eq!(failed.len(), 1, "{failed:?}");
+        let failed: Vec<_> = got
+            .iter()
+            .filter(|g| g.0 == ObsKind::ConnFailed)
+            .map(|g| g.1.rsplit(' ').next().unwrap_or("").to_string())
+            .collect();
+        // The :443 attempt was answered but never completed (a SYN scanner dropping its own
+        // resets looks like this); the port-22 attempt was not answered at all.
+        assert_eq!(failed, ["half_open", "unanswered"], "{failed:?}");
         assert!(
             got.iter().all(|g| g.0 != ObsKind::ConnEstablished),
             "the initiator's address was never proven"
         );
+    }
+
+    #[test]
+    fn only_campus_initiators_make_a_capture_look_one_way() {
+        // Outside hosts probing dark campus addresses all the time, unanswered: normal.
+        let cfg = FlowSettings {
+            campus: Some(crate::inventory::Campus::new(&["10.0.0.0/8"
+                .parse()
+                .unwrap()])),
+            ..FlowSettings::default()
+        };
+        let mut e = FlowEngine::new(&cfg);
+        let mut frames = Vec::new();
+        for n in 0..400u16 {
+            let outside = [203, 0, 113, (n % 20) as u8 + 1];
+            frames.push((
+                i64::from(n / 100),
+                tcp(outside, [10, 9, 9, 9], 30000 + n, 23, "S"),
+            ));
+        }
+        // A campus scanner among them, nothing answering it either.
+        for n in 0..10u16 {
+            frames.push((
+                4,
+                tcp([10, 1, 0, 1], [198, 51, 100, n as u8], 40000 + n, 445, "S"),
+            ));
+        }
+        frames.push((20, tcp([10, 1, 0, 2], O, 50000, 80, "S")));
+        let got = run(&mut e, &frames);
+        assert!(!e.stats().one_way);
+        assert_eq!(e.stats().unjudged_one_way, 0);
+        let from_scanner = got
+            .iter()
+            .filter(|g| g.0 == ObsKind::ConnFailed && g.1.starts_with("10.1.0.1:"))
+            .count();
+        assert_eq!(from_scanner, 10);
     }
 
     #[test]
@@ -316,15 +386,13 @@ mod tests {
         // capture did see: still judged.
         frames.push((4, tcp([10, 1, 0, 7], O, 40000, 22, "S")));
         frames.push((4, tcp([10, 1, 0, 7], O, 40000, 22, "R")));
-        let got = run(&mut e, &frames);
+        let mut got = run(&mut e, &frames);
         assert!(e.stats().one_way);
-        assert_eq!(
-            got.iter()
-                .filter(|g| g.0 == ObsKind::ConnFailed && g.1.ends_with("refused"))
-                .count(),
-            1,
-            "{got:?}"
-        );
+        e.finish(&mut |o| got.push((o.kind, o.note.as_deref().unwrap_or("").to_string())));
+        let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(failed[0].1.ends_with("refused"));
+        assert_eq!(e.stats().unjudged_one_way, 400);
     }
 
     #[test]

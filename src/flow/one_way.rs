@@ -1,14 +1,17 @@
 //! Is the capture missing the answers? A span port that mirrors only one direction, routes
 //! whose return traffic takes an uplink that is not captured, or an upstream outage all look
 //! the same to the flow table: every attempt goes unanswered, so every busy campus host would
-//! be judged a scanner. [`OneWayGuard`] notices a link where many hosts' attempts have gone
-//! unanswered with no answer to anyone in between, and while that lasts the table withholds
-//! `unanswered` verdicts (counted, and exported so the network team sees it). Refused
-//! attempts (a reset was seen) are still judged; one answer anywhere ends it.
+//! be judged a scanner. [`OneWayGuard`] notices a link where many campus hosts' attempts have
+//! gone unanswered with no answer to anyone in between, and while that lasts the table
+//! withholds `unanswered` verdicts on attempts made since the last answer (counted, and
+//! exported so the network team sees it). Refused and half-open attempts (a reset or a
+//! SYN-ACK was seen) are still judged; one answer anywhere ends it.
 //!
-//! Deliberately coarse: one scanner probing dark space on an otherwise silent link is one
-//! initiator and never trips it; a campus link always has many initiators and, in both
-//! directions, answers every few microseconds.
+//! Deliberately coarse, and hard to trip on purpose: only campus initiators count (outside
+//! hosts probing dark campus space are everyday noise), so tripping it takes sixteen campus
+//! addresses and a link with no answer to anyone for a second; a campus edge answers every
+//! few microseconds. One scanner probing dark space on an otherwise silent link is one
+//! initiator and never trips it.
 
 /// Distinct initiators (since the last answer) before the link is called one-way.
 pub const MIN_INITIATORS: usize = 16;
@@ -18,17 +21,29 @@ pub const MIN_ATTEMPTS: u64 = 200;
 pub const MIN_QUIET_US: i64 = 1_000_000;
 
 /// Counts attempts, and the distinct hosts making them, since the last answer seen.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OneWayGuard {
     /// Data time of the first attempt since the last answer.
     quiet_since_us: Option<i64>,
-    /// Data time of the latest attempt.
+    /// Data time of the latest attempt (`i64::MIN` right after an answer).
     latest_us: i64,
     attempts: u64,
     /// Fingerprints of the distinct initiators since the last answer (the first
     /// [`MIN_INITIATORS`] of them: enough to decide).
     initiators: [u64; MIN_INITIATORS],
     seen: usize,
+}
+
+impl Default for OneWayGuard {
+    fn default() -> Self {
+        OneWayGuard {
+            quiet_since_us: None,
+            latest_us: i64::MIN,
+            attempts: 0,
+            initiators: [0; MIN_INITIATORS],
+            seen: 0,
+        }
+    }
 }
 
 impl OneWayGuard {
@@ -48,8 +63,14 @@ impl OneWayGuard {
     #[inline]
     pub fn answer(&mut self) {
         self.quiet_since_us = None;
+        self.latest_us = i64::MIN;
         self.attempts = 0;
         self.seen = 0;
+    }
+
+    /// Data time of the first attempt since the last answer (`None` right after an answer).
+    pub fn quiet_since(&self) -> Option<i64> {
+        self.quiet_since_us
     }
 
     /// Too many hosts' attempts for too long without a single answer.

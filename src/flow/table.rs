@@ -79,7 +79,7 @@ impl FlowKey {
         }
     }
 
-    fn addr(&self, hi: usize) -> IpAddr {
+    pub(crate) fn addr(&self, hi: usize) -> IpAddr {
         let (h, l) = (self.0[hi], self.0[hi + 1]);
         if self.0[4] & 1 == 1 {
             IpAddr::V6(std::net::Ipv6Addr::from(
@@ -255,6 +255,8 @@ pub struct FlowTable {
     checked_us: i64,
     /// Withholds `unanswered` verdicts while the capture shows no answers at all.
     one_way: OneWayGuard,
+    /// Campus networks: only campus initiators feed the one-way guard (all when `None`).
+    campus: Option<crate::inventory::Campus>,
     stats: TableStats,
 }
 
@@ -293,6 +295,7 @@ impl FlowTable {
             closing: VecDeque::new(),
             checked_us: i64::MIN,
             one_way: OneWayGuard::default(),
+            campus: None,
             stats: TableStats::default(),
         }
     }
@@ -302,6 +305,19 @@ impl FlowTable {
     pub fn with_attempt_timeout(mut self, d: std::time::Duration) -> FlowTable {
         self.attempt_us = i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1);
         self
+    }
+
+    /// Only attempts by hosts in `campus` can make the capture look one-way (see
+    /// [`super::one_way`]); without it, every initiator's can.
+    pub fn with_campus(mut self, campus: Option<crate::inventory::Campus>) -> FlowTable {
+        self.campus = campus;
+        self
+    }
+
+    /// Withhold an `unanswered` verdict on an attempt born at `born_us`? Only while the
+    /// capture looks one-way, and only for attempts made since the last answer anywhere.
+    fn withhold(&self, born_us: i64) -> bool {
+        self.one_way.one_way() && self.one_way.quiet_since().is_some_and(|t| born_us >= t)
     }
 
     pub fn stats(&self) -> TableStats {
@@ -398,12 +414,10 @@ impl FlowTable {
             let e = &mut self.slab[i as usize];
             // The slot may since have been freed or reused: judge only the same flow, still
             // unanswered and still open.
-            // A SYN-ACK is an answer (as Zeek's `connection_established`), even before the
-            // handshake's last ACK proves the initiator's address.
-            let open = st::EST | st::MID | st::DONE | st::SYNACK;
-            if e.born_us == born && !e.failed && e.state & open == 0 {
+            if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
                 e.failed = true;
-                if e.state & st::RST == 0 && self.one_way.one_way() {
+                // A SYN-ACK is an answer: such an attempt is judged half-open, never withheld.
+                if e.state & st::SYNACK == 0 && self.withhold(born) {
                     self.stats.unjudged_one_way += 1;
                 } else {
                     out(&self.failed_obs(&self.slab[i as usize]));
@@ -424,11 +438,7 @@ impl FlowTable {
     ) -> bool {
         let mut withheld = false;
         if !e.failed && e.state & (st::EST | st::MID) == 0 {
-            if e.state & st::RST != 0 {
-                out(&self.failed_obs(e)); // refused (or reset after a SYN-ACK)
-            } else if e.state & st::SYNACK != 0 {
-                // Answered; only the handshake's last ACK is missing: no verdict.
-            } else if self.one_way.one_way() {
+            if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
                 withheld = true;
             } else {
                 out(&self.failed_obs(e));
@@ -440,11 +450,16 @@ impl FlowTable {
         withheld
     }
 
-    /// The `ConnFailed` verdict on attempt `e`: refused (reset) or unanswered.
+    /// The `ConnFailed` verdict on attempt `e`: refused (reset), half-open (SYN-ACK but no
+    /// handshake) or unanswered.
     fn failed_obs(&self, e: &Entry) -> Observation<'static> {
         let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
         o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
             "refused"
+        } else if e.state & st::SYNACK != 0 {
+            // Answered, but the initiator never completed the handshake: a SYN scanner
+            // that drops its own resets, or a capture that missed the rest.
+            "half_open"
         } else {
             "unanswered"
         }));
@@ -525,8 +540,14 @@ impl FlowTable {
         if attempt {
             // The initiator's address, folded to one word, for the one-way guard.
             let w = if init_is_a { 0 } else { 2 };
-            let initiator = key.0[w].rotate_left(32) ^ key.0[w + 1];
-            self.one_way.attempt(ts.as_microsecond(), initiator);
+            let ours = match &self.campus {
+                Some(c) => c.contains(key.addr(w)),
+                None => true,
+            };
+            if ours {
+                let initiator = key.0[w].rotate_left(32) ^ key.0[w + 1];
+                self.one_way.attempt(ts.as_microsecond(), initiator);
+            }
             if self.attempts.len() >= self.cap {
                 self.attempts.pop_front();
             }

@@ -249,6 +249,9 @@ where
     let mut frames = 0u64;
     let mut filter_error = None;
     let r = read_pcap_until(path, |ts, link, frame| {
+        if batcher.is_closed() {
+            return ControlFlow::Break(());
+        }
         if let Some(f) = &mut filter {
             match f.matches(link, frame) {
                 Ok(true) => {}

@@ -188,18 +188,20 @@ impl LiveCapture {
         }
     }
 
-    /// Ask the thread to stop, wait for it (within about `READ_TIMEOUT_MS`), and return how it
-    /// ended. Flows still open are summarized to the sink before it returns.
-    pub fn stop(mut self) -> Result<(), PcapError> {
+    /// Ask the thread to stop, wait for it (within about `READ_TIMEOUT_MS`; blocking: call it
+    /// off an async runtime's workers), and return the final flow-engine counters. Flows still
+    /// open are summarized to the sink before it returns.
+    pub fn stop(mut self) -> Result<FlowStats, PcapError> {
         self.stop.store(true, Ordering::Relaxed);
-        match self.thread.take().map(|t| t.join()) {
+        let r = match self.thread.take().map(|t| t.join()) {
             Some(Ok(r)) => r,
             Some(Err(_)) => {
                 tracing::error!("capture thread panicked");
                 Ok(())
             }
             None => Ok(()),
-        }
+        };
+        r.map(|()| self.flow_stats())
     }
 }
 
@@ -316,6 +318,11 @@ impl Runner {
             match open(&self.cfg) {
                 Ok(o) => {
                     self.opened = o;
+                    // libpcap's counters start again with the new handle.
+                    let c = &self.counters;
+                    for n in [&c.received, &c.dropped, &c.if_dropped] {
+                        n.store(0, Ordering::Relaxed);
+                    }
                     return true;
                 }
                 Err(e) => {
