@@ -7,9 +7,10 @@
 //!   or a UDP/ICMP peer answers;
 //! - `ConnFailed` when an attempt is refused (reset before the handshake completed) or has no
 //!   answer after the attempt timeout (default 5 s, as Zeek's `tcp_attempt_delay`), or ends
-//!   without either; a SYN-ACK is an answer; a late answer still yields `ConnEstablished`.
-//!   While the capture shows no answers to anyone ([`one_way`]: a one-direction span port, an
-//!   uplink outage) `unanswered` verdicts are withheld and counted;
+//!   without either (`refused`, `half_open` when only a SYN-ACK came back, `unanswered`); a
+//!   late answer still yields `ConnEstablished`. While the capture shows no answers to anyone
+//!   ([`one_way`]: a one-direction span port, an uplink outage) `unanswered` verdicts are
+//!   withheld and counted;
 //! - `Flow` summaries (packets, bytes; `note` says `<established|attempt|midstream>:<why>`)
 //!   when a flow ends by FIN/RST, idles out, is evicted, or at [`FlowEngine::finish`].
 //!

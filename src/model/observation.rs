@@ -18,7 +18,8 @@ pub enum ObsKind {
     ConnDenied,
     /// A connection whose handshake completed (source address proven real).
     ConnEstablished,
-    /// A connection attempt that failed: refused (TCP reset before the handshake completed) or
+    /// A connection attempt that failed: refused (TCP reset before the handshake completed),
+    /// half-open (a SYN-ACK came back but the initiator never completed the handshake) or
     /// unanswered within the attempt timeout. The flow engine's verdict on its own
     /// `ConnAttempt`s (as Zeek's `connection_rejected` / `connection_attempt`).
     ConnFailed,
