@@ -19,6 +19,9 @@ pub const MIN_INITIATORS: usize = 16;
 pub const MIN_ATTEMPTS: u64 = 200;
 /// Data time without any answer before the link is called one-way (microseconds).
 pub const MIN_QUIET_US: i64 = 1_000_000;
+/// Attempts within this long of an answer are not even counted (microseconds): a link with
+/// answers this close together is two-way, and the bookkeeping is skipped on the hot path.
+pub const GRACE_US: i64 = 1_000;
 
 /// Counts attempts, and the distinct hosts making them, since the last answer seen.
 #[derive(Debug, Clone)]
@@ -27,6 +30,8 @@ pub struct OneWayGuard {
     quiet_since_us: Option<i64>,
     /// Data time of the latest attempt (`i64::MIN` right after an answer).
     latest_us: i64,
+    /// Data time of the latest answer.
+    last_answer_us: i64,
     attempts: u64,
     /// Fingerprints of the distinct initiators since the last answer (the first
     /// [`MIN_INITIATORS`] of them: enough to decide).
@@ -39,6 +44,7 @@ impl Default for OneWayGuard {
         OneWayGuard {
             quiet_since_us: None,
             latest_us: i64::MIN,
+            last_answer_us: i64::MIN,
             attempts: 0,
             initiators: [0; MIN_INITIATORS],
             seen: 0,
@@ -59,9 +65,16 @@ impl OneWayGuard {
         }
     }
 
-    /// A responder answered an attempt we saw: the link carries both directions.
+    /// Has the link been without answers long enough (at `now_us`) for attempts to count?
     #[inline]
-    pub fn answer(&mut self) {
+    pub fn quiet(&self, now_us: i64) -> bool {
+        now_us.saturating_sub(self.last_answer_us) >= GRACE_US
+    }
+
+    /// A responder answered an attempt we saw, at `now_us`: the link carries both directions.
+    #[inline]
+    pub fn answer(&mut self, now_us: i64) {
+        self.last_answer_us = now_us;
         self.quiet_since_us = None;
         self.latest_us = i64::MIN;
         self.attempts = 0;
@@ -104,8 +117,17 @@ mod tests {
         // 20 hosts, 20 attempts each, 3 ms apart: 400 attempts over more than a second.
         busy(&mut g, 20, 20, 0, 3_000);
         assert!(g.one_way());
-        g.answer();
+        g.answer(0);
         assert!(!g.one_way());
+    }
+
+    #[test]
+    fn attempts_right_after_an_answer_are_not_even_counted() {
+        let mut g = OneWayGuard::default();
+        assert!(g.quiet(0), "no answer yet: count");
+        g.answer(5_000_000);
+        assert!(!g.quiet(5_000_000 + GRACE_US - 1));
+        assert!(g.quiet(5_000_000 + GRACE_US));
     }
 
     #[test]

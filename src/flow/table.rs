@@ -314,6 +314,22 @@ impl FlowTable {
         self
     }
 
+    /// Count an attempt for the one-way guard, if its initiator is a campus host. Kept out of
+    /// line: on a two-way link answers keep coming and this is rarely reached.
+    #[cold]
+    #[inline(never)]
+    fn one_way_attempt(&mut self, key: &FlowKey, init_is_a: bool, now_us: i64) {
+        let w = if init_is_a { 0 } else { 2 };
+        if let Some(c) = &self.campus
+            && !c.contains(key.addr(w))
+        {
+            return;
+        }
+        // The initiator's address, folded to one word.
+        self.one_way
+            .attempt(now_us, key.0[w].rotate_left(32) ^ key.0[w + 1]);
+    }
+
     /// Withhold an `unanswered` verdict on an attempt born at `born_us`? Only while the
     /// capture looks one-way, and only for attempts made since the last answer anywhere.
     fn withhold(&self, born_us: i64) -> bool {
@@ -538,15 +554,9 @@ impl FlowTable {
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
-            // The initiator's address, folded to one word, for the one-way guard.
-            let w = if init_is_a { 0 } else { 2 };
-            let ours = match &self.campus {
-                Some(c) => c.contains(key.addr(w)),
-                None => true,
-            };
-            if ours {
-                let initiator = key.0[w].rotate_left(32) ^ key.0[w + 1];
-                self.one_way.attempt(ts.as_microsecond(), initiator);
+            let now = ts.as_microsecond();
+            if self.one_way.quiet(now) {
+                self.one_way_attempt(&key, init_is_a, now);
             }
             if self.attempts.len() >= self.cap {
                 self.attempts.pop_front();
@@ -577,7 +587,7 @@ impl FlowTable {
         let from_init = from_a == e.init_is_a;
         if !from_init && e.state & st::MID == 0 {
             // An answer to an attempt we saw: the capture carries both directions.
-            self.one_way.answer();
+            self.one_way.answer(ts.as_microsecond());
         }
         let e = &mut self.slab[i as usize];
         if e.state & st::DONE != 0 {
