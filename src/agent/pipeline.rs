@@ -74,6 +74,11 @@ impl Pipeline {
     pub fn observe(&mut self, obs: &Observation<'_>, src: &SourceView) {
         self.stats.observations += 1;
         let ctx = DetectContext::new(&src.campus, self.inventory.allow(), &src.name);
+        // Packets carry no signatures: only log records can be IDS evidence.
+        if obs.from_packets {
+            self.detectors.observe(obs, &ctx, &mut self.evidence);
+            return;
+        }
         let before = self.evidence.len();
         self.ids.observe(obs, &ctx, &mut self.evidence);
         for ev in &self.evidence[before..] {

@@ -121,12 +121,11 @@ impl<W: Write> Replay<W> {
                     for mut batch in &rx {
                         for r in &batch {
                             self.pipeline.observe(&r.observation(), &view);
-                            if let Err(e) = self.after_input() {
-                                failed = Some(e);
-                                break;
-                            }
                         }
-                        if failed.is_some() {
+                        // Once per batch, as per block of lines: findings still reach the
+                        // policy engine in data-time order, each after the deadlines before it.
+                        if let Err(e) = self.after_input() {
+                            failed = Some(e);
                             break;
                         }
                         batch.clear();
