@@ -251,15 +251,17 @@ fn live_child() {
         },
     )
     .unwrap();
+    // READY before the printer starts: the printer holds the stdout lock for its whole life,
+    // so a READY printed after it could wait for that lock forever (a race that hung CI).
+    // On its own line: the harness prints "test live_child ... " first.
+    println!("\nREADY");
+    std::io::stdout().flush().unwrap();
     let printer = std::thread::spawn(move || {
         let mut out = std::io::stdout().lock();
         for o in rx {
             writeln!(out, "{}", line(&key(&o))).unwrap();
         }
     });
-    // On its own line: the harness prints "test live_child ... " first.
-    println!("\nREADY");
-    std::io::stdout().flush().unwrap();
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
     let dropped = cap.counters().dropped.load(Ordering::Relaxed);
