@@ -153,6 +153,21 @@ fn live_capture_sees_what_the_offline_replay_sees() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    // Watchdog: a child that hangs is killed after two minutes, so this test fails (and its
+    // namespaces are removed) instead of holding CI until its time limit.
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (finished, pid) = (finished.clone(), child.id().to_string());
+        std::thread::spawn(move || {
+            for _ in 0..1200 {
+                if finished.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        });
+    }
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut l = String::new();
     loop {
@@ -187,7 +202,9 @@ fn live_capture_sees_what_the_offline_replay_sees() {
     drop(child.stdin.take()); // EOF: the child stops its capture and reports.
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    finished.store(true, Ordering::Relaxed);
+    assert!(status.success(), "live capture child: {status}");
     let mut live: BTreeMap<Key, usize> = BTreeMap::new();
     let mut drops = None;
     for l in rest.lines() {
