@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         max_flows: 4,
         idle_timeout: std::time::Duration::from_secs(1),
         attempt_timeout: std::time::Duration::from_millis(500),
+        ..FlowSettings::default()
     });
     let mut t = jiff::Timestamp::from_second(1_800_000_000).unwrap();
     for chunk in data.split(|b| *b == 0xff) {
