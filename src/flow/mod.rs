@@ -279,16 +279,21 @@ mod tests {
         );
     }
 
+    /// Twenty campus hosts, 400 attempts over three seconds, not one answer: what a span port
+    /// mirroring one direction (or an uplink outage) looks like.
+    fn unanswered_by_twenty_hosts() -> Vec<(i64, Vec<u8>)> {
+        (0..400u16)
+            .map(|n| {
+                let host = [10, 1, 0, (n % 20) as u8 + 1];
+                (i64::from(n / 100), tcp(host, O, 30000 + n, 443, "S"))
+            })
+            .collect()
+    }
+
     #[test]
     fn a_capture_without_any_answers_withholds_unanswered_verdicts_until_one_comes() {
         let mut e = FlowEngine::new(&FlowSettings::default());
-        let mut frames = Vec::new();
-        // Twenty campus hosts, 400 attempts over three seconds, not one answer: what a span
-        // port mirroring one direction (or an uplink outage) looks like.
-        for n in 0..400u16 {
-            let host = [10, 1, 0, (n % 20) as u8 + 1];
-            frames.push((i64::from(n / 100), tcp(host, O, 30000 + n, 443, "S")));
-        }
+        let mut frames = unanswered_by_twenty_hosts();
         // Long after their timeout, an attempt that is answered: both directions again.
         frames.push((10, tcp([10, 1, 0, 1], O, 50000, 80, "S")));
         frames.push((10, tcp(O, [10, 1, 0, 1], 80, 50000, "SA")));
@@ -378,11 +383,7 @@ mod tests {
     #[test]
     fn refused_attempts_are_judged_even_on_a_link_that_looks_one_way() {
         let mut e = FlowEngine::new(&FlowSettings::default());
-        let mut frames = Vec::new();
-        for n in 0..400u16 {
-            let host = [10, 1, 0, (n % 20) as u8 + 1];
-            frames.push((i64::from(n / 100), tcp(host, O, 30000 + n, 443, "S")));
-        }
+        let mut frames = unanswered_by_twenty_hosts();
         // A reset seen from the initiator's side (its own stack giving up) is a refusal the
         // capture did see: still judged.
         frames.push((4, tcp([10, 1, 0, 7], O, 40000, 22, "S")));
