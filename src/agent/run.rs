@@ -7,7 +7,7 @@ use super::outbox::{Executor, Outcome2};
 use super::pipeline::{Pipeline, SourceView};
 use crate::config::{Config, SourceKind};
 use crate::enforce::Enforcer;
-use crate::flow::batch::PacketRecord;
+use crate::flow::batch::{BatchSink, PacketRecord};
 use crate::ingest::file_tail::Tailer;
 use crate::notify::{Notifier, Templates};
 use crate::parse::{Format, LineParser, ParseContext, parser_for};
@@ -152,6 +152,16 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
     Ok(())
 }
 
+/// A capture source's batch sink: each batch goes to the pipeline task as one message; `Err`
+/// once that task is gone.
+fn packet_sink(tx: mpsc::Sender<Msg>, source: usize) -> impl BatchSink + Send + 'static {
+    move |records| {
+        tx.blocking_send(Msg::Packets { source, records })
+            .map(|()| None)
+            .map_err(|_| ())
+    }
+}
+
 fn spawn_source(
     idx: usize,
     core: &Arc<Core>,
@@ -247,16 +257,6 @@ fn spawn_source(
             let flow = crate::flow::FlowSettings::for_source(&core.cfg, Some(&src));
             let mut counters = core.metrics.capture(&src.name);
             std::thread::spawn(move || {
-                let sink = |records| {
-                    tx.blocking_send(Msg::Packets {
-                        source: idx,
-                        records,
-                    })
-                    .map(|()| None)
-                    .map_err(|_| ())
-                };
-                // Metrics every 64k frames: a big file shows progress, a frame pays one
-                // increment.
                 let filter = src
                     .bpf
                     .as_deref()
@@ -265,7 +265,8 @@ fn spawn_source(
                     std::path::Path::new(&path),
                     &flow,
                     filter,
-                    sink,
+                    packet_sink(tx.clone(), idx),
+                    // Every 64k frames: a big file shows progress, a frame pays one increment.
                     |stats| counters.publish(stats),
                 );
                 match r {
@@ -282,16 +283,9 @@ fn spawn_source(
                 bail!("source {:?}: a live capture needs `interface`", src.name);
             };
             let flow = crate::flow::FlowSettings::for_source(&core.cfg, Some(&src));
-            let tx2 = tx.clone();
-            let cap = crate::ingest::pcap_live::LiveCapture::start(&live, flow, move |records| {
-                tx2.blocking_send(Msg::Packets {
-                    source: idx,
-                    records,
-                })
-                .map(|()| None)
-                .map_err(|_| ())
-            })
-            .with_context(|| format!("source {:?}: live capture", src.name))?;
+            let cap =
+                crate::ingest::pcap_live::LiveCapture::start(&live, flow, packet_sink(tx, idx))
+                    .with_context(|| format!("source {:?}: live capture", src.name))?;
             let mut counters = core.metrics.capture(&src.name);
             let mut drops = core.metrics.interface(&live.interface);
             tokio::spawn(async move {
@@ -311,8 +305,7 @@ fn spawn_source(
                 // Joining the capture thread blocks, and that thread may itself be waiting to
                 // hand its last batch to the pipeline task: never block a runtime worker on it.
                 match tokio::task::spawn_blocking(move || cap.stop()).await {
-                    Ok(Ok(last)) => counters.publish(last),
-                    Ok(Err(e)) => tracing::error!(error = %e, "live capture ended with an error"),
+                    Ok(last) => counters.publish(last),
                     Err(e) => tracing::error!(error = %e, "live capture stop did not complete"),
                 }
                 drops.publish(&shared);

@@ -23,12 +23,14 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
             return ExitCode::from(super::EX_NOINPUT);
         }
     };
-    let mut problems = config::check(&text);
-    if problems.is_empty()
-        && let Ok(cfg) = config::read(&text)
-    {
-        problems = crate::ingest::config_problems(&cfg);
-    }
+    let problems = match config::read(&text) {
+        Ok(cfg) => match config::validate(&cfg) {
+            // What only libpcap can check (capture filters), once the rest is sound.
+            p if p.is_empty() => crate::ingest::config_problems(&cfg),
+            p => p,
+        },
+        Err(p) => vec![p],
+    };
     if problems.is_empty() {
         println!("ok");
         return ExitCode::SUCCESS;

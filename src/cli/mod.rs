@@ -62,17 +62,17 @@ pub const EX_NOINPUT: u8 = 66;
 
 /// Load a config for a verb, printing problems the way `check-config` does.
 pub(crate) fn load_config(path: &Path) -> Result<crate::config::Config, ExitCode> {
-    match crate::config::load(path) {
-        Ok(c) => {
-            let problems = crate::ingest::config_problems(&c);
-            if problems.is_empty() {
-                return Ok(c);
-            }
-            for p in problems {
-                eprintln!("error: {}: {}", p.path, p.reason);
-            }
-            Err(ExitCode::from(EX_CONFIG))
+    // What only libpcap can check (capture filters) is reported like every other problem.
+    let loaded = crate::config::load(path).and_then(|c| {
+        let problems = crate::ingest::config_problems(&c);
+        if problems.is_empty() {
+            Ok(c)
+        } else {
+            Err(crate::config::ConfigError::Invalid(problems))
         }
+    });
+    match loaded {
+        Ok(c) => Ok(c),
         Err(crate::config::ConfigError::Read { path, source }) => {
             eprintln!("error: cannot read {path}: {source}");
             Err(ExitCode::from(EX_NOINPUT))

@@ -83,6 +83,12 @@ impl PacketRecord {
 /// a batch is still in cache when the other thread reads it.
 pub const BATCH: usize = 1024;
 
+/// Where full batches go: takes a batch and gives back a spare empty one to fill next (`None`
+/// to allocate one), or `Err(())` when its consumer is gone. Any such closure is one.
+pub trait BatchSink: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()> {}
+
+impl<F> BatchSink for F where F: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()> {}
+
 /// Collects observations and hands full batches to `sink`.
 ///
 /// `sink` gets the batch and returns a spare empty vector to fill next (`None` to allocate
@@ -96,10 +102,7 @@ pub struct Batcher<S> {
     pushed: u64,
 }
 
-impl<S> Batcher<S>
-where
-    S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
-{
+impl<S: BatchSink> Batcher<S> {
     pub fn new(sink: S) -> Self {
         Batcher {
             batch: Vec::with_capacity(BATCH),

@@ -79,7 +79,7 @@ impl FlowKey {
         }
     }
 
-    pub(crate) fn addr(&self, hi: usize) -> IpAddr {
+    fn addr(&self, hi: usize) -> IpAddr {
         let (h, l) = (self.0[hi], self.0[hi + 1]);
         if self.0[4] & 1 == 1 {
             IpAddr::V6(std::net::Ipv6Addr::from(
@@ -368,15 +368,14 @@ impl FlowTable {
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         // Oldest first, then drop everything at once (no per-entry map removal).
         let mut i = self.head;
-        let mut withheld = 0;
         while i != NIL {
             let e = &self.slab[i as usize];
+            let next = e.next;
             if e.state & st::DONE == 0 {
-                withheld += u64::from(self.end_of_flow(e, EndReason::End, out));
+                self.end_of_flow(i, EndReason::End, out);
             }
-            i = e.next;
+            i = next;
         }
-        self.stats.unjudged_one_way += withheld;
         self.attempts.clear();
         self.closing.clear();
         self.map.clear();
@@ -432,38 +431,33 @@ impl FlowTable {
             // unanswered and still open.
             if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
                 e.failed = true;
-                // A SYN-ACK is an answer: such an attempt is judged half-open, never withheld.
-                if e.state & st::SYNACK == 0 && self.withhold(born) {
-                    self.stats.unjudged_one_way += 1;
-                } else {
-                    out(&self.failed_obs(&self.slab[i as usize]));
-                }
+                self.judge(i, out);
             }
         }
     }
 
-    /// What a flow ending for `why` emits: its summary, and before it the `ConnFailed`
+    /// What flow `i` ending for `why` emits: its summary, and before it the `ConnFailed`
     /// verdict if it ends as an attempt (never answered, not joined mid-stream) without one.
-    /// True when an `unanswered` verdict was withheld because the link looks one-way.
-    #[must_use]
-    fn end_of_flow(
-        &self,
-        e: &Entry,
-        why: EndReason,
-        out: &mut impl FnMut(&Observation<'static>),
-    ) -> bool {
-        let mut withheld = false;
+    fn end_of_flow(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
+        let e = &self.slab[i as usize];
         if !e.failed && e.state & (st::EST | st::MID) == 0 {
-            if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
-                withheld = true;
-            } else {
-                out(&self.failed_obs(e));
-            }
+            self.judge(i, out);
         }
+        let e = &self.slab[i as usize];
         let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
         o.note = Some(Cow::Borrowed(note(e.state, why)));
         out(&o);
-        withheld
+    }
+
+    /// Attempt `i`'s `ConnFailed` verdict — unless nothing ever answered it (no reset, no
+    /// SYN-ACK) while the link looks one-way: then it is counted as unjudged instead.
+    fn judge(&mut self, i: u32, out: &mut impl FnMut(&Observation<'static>)) {
+        let e = &self.slab[i as usize];
+        if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
+            self.stats.unjudged_one_way += 1;
+        } else {
+            out(&self.failed_obs(e));
+        }
     }
 
     /// The `ConnFailed` verdict on attempt `e`: refused (reset), half-open (SYN-ACK but no
@@ -583,7 +577,7 @@ impl FlowTable {
             self.link_tail(i);
             self.slab[i as usize].listed_us = now;
         }
-        let e = &mut self.slab[i as usize];
+        let e = &self.slab[i as usize];
         let from_init = from_a == e.init_is_a;
         if !from_init && e.state & st::MID == 0 {
             // An answer to an attempt we saw: the capture carries both directions.
@@ -659,8 +653,7 @@ impl FlowTable {
             None
         };
         if let Some(why) = end {
-            let withheld = self.end_of_flow(e, why, out);
-            self.stats.unjudged_one_way += u64::from(withheld);
+            self.end_of_flow(i, why, out);
             let e = &mut self.slab[i as usize];
             e.state |= st::DONE;
             if self.closing.len() >= self.cap {
@@ -693,10 +686,8 @@ impl FlowTable {
 
     /// Remove entry `i`, emitting its summary unless one was already emitted.
     fn remove(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
-        let e = &self.slab[i as usize];
-        if e.state & st::DONE == 0 {
-            let withheld = self.end_of_flow(e, why, out);
-            self.stats.unjudged_one_way += u64::from(withheld);
+        if self.slab[i as usize].state & st::DONE == 0 {
+            self.end_of_flow(i, why, out);
         }
         self.unlink(i);
         self.free_entry(i);

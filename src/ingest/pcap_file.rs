@@ -4,7 +4,7 @@
 //!
 //! Owns file reading only; decoding and flow tracking are `crate::flow`'s.
 
-use crate::flow::batch::{Batcher, PacketRecord};
+use crate::flow::batch::{BatchSink, Batcher};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
 use crate::model::Observation;
 use jiff::Timestamp;
@@ -196,7 +196,10 @@ impl FrameFilter {
         let program = match &self.compiled {
             Some((l, p)) if *l == link => p,
             _ => {
-                let p = compile_bpf(&self.expr, link)?;
+                let p = compile_bpf(&self.expr, link).map_err(|source| PcapError::Filter {
+                    filter: self.expr.clone(),
+                    source,
+                })?;
                 &self.compiled.insert((link, p)).1
             }
         };
@@ -204,24 +207,15 @@ impl FrameFilter {
     }
 }
 
-fn compile_bpf(expr: &str, link: LinkType) -> Result<pcap::BpfProgram, PcapError> {
-    let err = |source| PcapError::Filter {
-        filter: expr.to_string(),
-        source,
-    };
-    pcap::Capture::dead(pcap::Linktype(link.dlt()))
-        .map_err(err)?
-        .compile(expr, true)
-        .map_err(err)
+fn compile_bpf(expr: &str, link: LinkType) -> Result<pcap::BpfProgram, pcap::Error> {
+    pcap::Capture::dead(pcap::Linktype(link.dlt()))?.compile(expr, true)
 }
 
 /// Does `expr` compile as a capture filter (for Ethernet)? libpcap's message when it does not.
 pub fn check_bpf(expr: &str) -> Result<(), String> {
-    match compile_bpf(expr, LinkType::Ethernet) {
-        Ok(_) => Ok(()),
-        Err(PcapError::Filter { source, .. }) => Err(source.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
+    compile_bpf(expr, LinkType::Ethernet)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
@@ -242,16 +236,13 @@ pub fn flow_batches<S>(
     mut progress: impl FnMut(FlowStats),
 ) -> Result<PcapCounts, PcapError>
 where
-    S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+    S: BatchSink,
 {
     let mut engine = FlowEngine::new(settings);
     let mut batcher = Batcher::new(sink);
     let mut frames = 0u64;
     let mut filter_error = None;
     let r = read_pcap_until(path, |ts, link, frame| {
-        if batcher.is_closed() {
-            return ControlFlow::Break(());
-        }
         if let Some(f) = &mut filter {
             match f.matches(link, frame) {
                 Ok(true) => {}
@@ -267,6 +258,7 @@ where
         if frames.is_multiple_of(1 << 16) {
             progress(engine.stats());
         }
+        // Only a push can close the batcher, so this is the one place to look.
         if batcher.is_closed() {
             ControlFlow::Break(())
         } else {

@@ -22,7 +22,7 @@
 //! blind and keeps trying.
 
 use super::pcap_file::{PcapError, timestamp};
-use crate::flow::batch::{Batcher, PacketRecord};
+use crate::flow::batch::{BatchSink, Batcher};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -90,7 +90,7 @@ pub struct LiveCapture {
     stop: Arc<AtomicBool>,
     counters: Arc<LiveCounters>,
     flow: Arc<Mutex<FlowStats>>,
-    thread: Option<JoinHandle<Result<(), PcapError>>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 /// An interface opened for capture: non-blocking, filtered, with the descriptor to poll.
@@ -144,7 +144,7 @@ impl LiveCapture {
     /// kept across the gap.
     pub fn start<S>(cfg: &LiveSettings, flow: FlowSettings, sink: S) -> Result<Self, PcapError>
     where
-        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()> + Send + 'static,
+        S: BatchSink + Send + 'static,
     {
         let opened = open(cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -190,18 +190,14 @@ impl LiveCapture {
 
     /// Ask the thread to stop, wait for it (within about `READ_TIMEOUT_MS`; blocking: call it
     /// off an async runtime's workers), and return the final flow-engine counters. Flows still
-    /// open are summarized to the sink before it returns.
-    pub fn stop(mut self) -> Result<FlowStats, PcapError> {
+    /// open are summarized to the sink before it returns. (Read errors never end the thread:
+    /// they are logged and the interface reopened.)
+    pub fn stop(mut self) -> FlowStats {
         self.stop.store(true, Ordering::Relaxed);
-        let r = match self.thread.take().map(|t| t.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => {
-                tracing::error!("capture thread panicked");
-                Ok(())
-            }
-            None => Ok(()),
-        };
-        r.map(|()| self.flow_stats())
+        if let Some(Err(_)) = self.thread.take().map(|t| t.join()) {
+            tracing::error!("capture thread panicked");
+        }
+        self.flow_stats()
     }
 }
 
@@ -228,9 +224,9 @@ struct Runner {
 }
 
 impl Runner {
-    fn run<S>(mut self, sink: S) -> Result<(), PcapError>
+    fn run<S>(mut self, sink: S)
     where
-        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+        S: BatchSink,
     {
         let c = self.counters.clone();
         let mut batcher = Batcher::new(sink);
@@ -250,13 +246,12 @@ impl Runner {
         c.observations.store(batcher.pushed(), Ordering::Relaxed);
         c.up.store(false, Ordering::Relaxed);
         self.tick();
-        Ok(())
     }
 
     /// Read and track packets until a stop request (`Ok`) or a read error (`Err`).
     fn read_until_stopped<S>(&mut self, batcher: &mut Batcher<S>) -> Result<(), PcapError>
     where
-        S: FnMut(Vec<PacketRecord>) -> Result<Option<Vec<PacketRecord>>, ()>,
+        S: BatchSink,
     {
         let c = self.counters.clone();
         let mut next_stats = Instant::now() + STATS_EVERY;
@@ -364,8 +359,8 @@ fn selectable_fd(cap: &mut pcap::Capture<pcap::Active>) -> Option<std::os::fd::R
         fn pcap_get_selectable_fd(p: *mut std::ffi::c_void) -> std::ffi::c_int;
     }
     // SAFETY: `as_ptr` is the live `pcap_t` this capture owns; libpcap only reads it and
-    // returns a descriptor number it keeps owning (valid until the capture is closed, which
-    // happens after the capture thread, the only user of the number, has ended).
+    // returns a descriptor number it keeps owning. The number is kept beside its capture in
+    // `Opened` and replaced or dropped with it, so it is never polled after the close.
     let fd = unsafe { pcap_get_selectable_fd(cap.as_ptr().cast()) };
     (fd >= 0).then_some(fd)
 }
