@@ -4,8 +4,13 @@
 use std::process::Command;
 
 fn replay(file: &str) -> Vec<serde_json::Value> {
+    replay_with(Command::new(env!("CARGO_BIN_EXE_cordon")), file)
+}
+
+/// `cordon replay --json` of `file` through `cmd` (the binary, or a wrapper running it).
+fn replay_with(mut cmd: Command, file: &str) -> Vec<serde_json::Value> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+    let out = cmd
         .current_dir(root)
         .args(["replay", "--json", "-c", "config/cordon.toml", file])
         .output()
@@ -19,6 +24,46 @@ fn replay(file: &str) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect()
+}
+
+const CAPTURES: [&str; 8] = [
+    "captures/scan.pcap",
+    "captures/sweep.pcap",
+    "captures/flood.pcap",
+    "captures/spam.pcap",
+    "captures/ssh.pcap",
+    "captures/background.pcap",
+    "captures/background.pcapng",
+    "captures/flood-spoofed.pcap",
+];
+
+/// Pinned to one core, replay runs the flow engine and the detectors on one thread (no reader
+/// thread): every capture must give exactly what the two-thread replay gives.
+#[test]
+fn replay_on_one_core_gives_what_two_threads_give() {
+    let pinned = Command::new("taskset")
+        .args(["-c", "0", "nproc"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let Some(pinned) = pinned else {
+        eprintln!("SKIP: taskset (util-linux) is not available");
+        return;
+    };
+    assert_eq!(String::from_utf8_lossy(&pinned.stdout).trim(), "1");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 {
+        eprintln!("note: this machine has one core, so both runs take the one-thread path");
+    }
+    for file in CAPTURES {
+        let mut one = Command::new("taskset");
+        one.args(["-c", "0", env!("CARGO_BIN_EXE_cordon")]);
+        assert_eq!(
+            replay_with(one, file),
+            replay(file),
+            "{file}: one core and two threads disagree"
+        );
+    }
 }
 
 fn opened(events: &[serde_json::Value]) -> Vec<(String, String)> {

@@ -4,8 +4,10 @@
 //! (nobody answers in a replay), so the report shows what the policy would have done.
 use super::pipeline::{Pipeline, SourceView};
 use crate::config::Config;
+use crate::flow::FlowStats;
 use crate::flow::batch::PacketRecord;
 use crate::ingest::file_tail::{DEFAULT_LINE_CAP, LineChunks};
+use crate::ingest::pcap_file::{PcapCounts, PcapError};
 use crate::model::{EffectKind, Event, Finding, Incident};
 use crate::parse::{Format, ParseContext, parser_for};
 use crate::policy::{Policy, Step};
@@ -91,68 +93,105 @@ impl<W: Write> Replay<W> {
                 let view = self.view(&name);
                 let flow = crate::flow::FlowSettings::for_source(&self.cfg, None);
                 let path = path.as_path();
-                // As in `cordon run`: the flow engine runs on a reader thread and hands batches
-                // of observations to this one, which runs the detectors and the policy engine on
-                // one batch while the next is decoded. Emptied batches go back for reuse; a
-                // bounded channel keeps memory bounded by the flow and detector tables.
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PacketRecord>>(4);
-                let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<PacketRecord>>();
-                std::thread::scope(|s| -> Result<()> {
-                    let reader = std::thread::Builder::new()
-                        .name("pcap-replay".into())
-                        .spawn_scoped(s, move || {
-                            let sink = |batch| match tx.send(batch) {
-                                Ok(()) => Ok(spare_rx.try_recv().ok()),
-                                Err(_) => Err(()),
-                            };
-                            let mut stats = crate::flow::FlowStats::default();
-                            let r = crate::ingest::pcap_file::flow_batches(
-                                path,
-                                &flow,
-                                None,
-                                sink,
-                                |s| stats = s,
-                            );
-                            drop(tx);
-                            (r, stats)
-                        })
-                        .context("starting the capture reader thread")?;
-                    let mut failed = None;
-                    for mut batch in &rx {
-                        for r in &batch {
-                            self.pipeline.observe(&r.observation(), &view);
-                        }
-                        // Once per batch, as per block of lines: findings still reach the
-                        // policy engine in data-time order, each after the deadlines before it.
-                        if let Err(e) = self.after_input() {
-                            failed = Some(e);
-                            break;
-                        }
-                        batch.clear();
-                        let _ = spare_tx.send(batch);
-                    }
-                    // Dropping the receiver tells a reader still running to stop.
-                    drop(rx);
-                    let read = reader.join();
-                    if let Some(e) = failed {
-                        return Err(e);
-                    }
-                    let Ok((read, stats)) = read else {
-                        anyhow::bail!("the capture reader thread panicked");
-                    };
-                    if stats.unjudged_one_way > 0 {
-                        tracing::warn!(
-                            source = %name,
-                            unjudged = stats.unjudged_one_way,
-                            "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
-                        );
-                    }
-                    read.map(|_| ())
-                        .with_context(|| format!("reading {}", path.display()))
-                })?;
+                let (read, stats) = if one_core() {
+                    self.pcap_inline(path, &flow, &view)?
+                } else {
+                    self.pcap_threaded(path, &flow, &view)?
+                };
+                if stats.unjudged_one_way > 0 {
+                    tracing::warn!(
+                        source = %name,
+                        unjudged = stats.unjudged_one_way,
+                        "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
+                    );
+                }
+                read.map(|_| ())
+                    .with_context(|| format!("reading {}", path.display()))?;
             }
         }
         Ok(())
+    }
+
+    /// Detectors, then the policy engine, on one batch of packet observations.
+    fn packet_batch(&mut self, batch: &[PacketRecord], view: &SourceView) -> Result<()> {
+        for r in batch {
+            self.pipeline.observe(&r.observation(), view);
+        }
+        // Once per batch, as per block of lines: findings still reach the policy engine in
+        // data-time order, each after the deadlines before it.
+        self.after_input()
+    }
+
+    /// On a single core a reader thread only adds hand-offs and context switches: the flow
+    /// engine hands each batch straight to the detectors on this thread.
+    fn pcap_inline(
+        &mut self,
+        path: &std::path::Path,
+        flow: &crate::flow::FlowSettings,
+        view: &SourceView,
+    ) -> Result<(Result<PcapCounts, PcapError>, FlowStats)> {
+        let mut failed = None;
+        let mut stats = FlowStats::default();
+        let sink = |mut batch: Vec<PacketRecord>| {
+            if let Err(e) = self.packet_batch(&batch, view) {
+                failed = Some(e);
+                return Err(());
+            }
+            batch.clear();
+            Ok(Some(batch))
+        };
+        let read = crate::ingest::pcap_file::flow_batches(path, flow, None, sink, |s| stats = s);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok((read, stats)),
+        }
+    }
+
+    /// As in `cordon run`: the flow engine runs on a reader thread and hands batches of
+    /// observations to this one, which runs the detectors and the policy engine on one batch
+    /// while the next is decoded. Emptied batches go back for reuse; a bounded channel keeps
+    /// memory bounded by the flow and detector tables.
+    fn pcap_threaded(
+        &mut self,
+        path: &std::path::Path,
+        flow: &crate::flow::FlowSettings,
+        view: &SourceView,
+    ) -> Result<(Result<PcapCounts, PcapError>, FlowStats)> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PacketRecord>>(4);
+        let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<PacketRecord>>();
+        std::thread::scope(|s| {
+            let reader = std::thread::Builder::new()
+                .name("pcap-replay".into())
+                .spawn_scoped(s, move || {
+                    let sink = |batch| match tx.send(batch) {
+                        Ok(()) => Ok(spare_rx.try_recv().ok()),
+                        Err(_) => Err(()),
+                    };
+                    let mut stats = FlowStats::default();
+                    let r = crate::ingest::pcap_file::flow_batches(path, flow, None, sink, |s| {
+                        stats = s
+                    });
+                    drop(tx);
+                    (r, stats)
+                })
+                .context("starting the capture reader thread")?;
+            let mut failed = None;
+            for mut batch in &rx {
+                if let Err(e) = self.packet_batch(&batch, view) {
+                    failed = Some(e);
+                    break;
+                }
+                batch.clear();
+                let _ = spare_tx.send(batch);
+            }
+            // Dropping the receiver tells a reader still running to stop.
+            drop(rx);
+            let read = reader.join();
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            read.map_err(|_| anyhow::anyhow!("the capture reader thread panicked"))
+        })
     }
 
     fn view(&self, name: &str) -> SourceView {
@@ -366,4 +405,9 @@ pub fn open_lines(path: &str) -> Result<Box<dyn Read>> {
     } else {
         Ok(Box::new(f))
     }
+}
+
+/// Can this process run on one core only (`taskset`, a cgroup CPU set)?
+fn one_core() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() == 1)
 }
