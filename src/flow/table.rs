@@ -129,7 +129,9 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Entry {
     key: FlowKey,
-    last: Timestamp,
+    /// Time of the last packet (microseconds): timestamps are converted once per packet, at
+    /// the table's door, and back only for what is emitted.
+    last_us: i64,
     packets: u64,
     bytes: u64,
     prev: u32,
@@ -350,7 +352,8 @@ impl FlowTable {
         p: &Packet,
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        self.expire(ts, out);
+        let now = ts.as_microsecond();
+        self.expire(now, out);
         let (key, from_a) = FlowKey::of(p);
         let hash = self.hasher.hash_one(key);
         let slab = &self.slab;
@@ -359,8 +362,8 @@ impl FlowTable {
             .find(hash, |&i| slab[i as usize].key == key)
             .copied()
         {
-            Some(i) => self.update(i, ts, p, from_a, out),
-            None => self.start(key, ts, p, from_a, out),
+            Some(i) => self.update(i, ts, now, p, from_a, out),
+            None => self.start(key, ts, now, p, from_a, out),
         }
     }
 
@@ -385,8 +388,7 @@ impl FlowTable {
         self.tail = NIL;
     }
 
-    fn expire(&mut self, ts: Timestamp, out: &mut impl FnMut(&Observation<'static>)) {
-        let now = ts.as_microsecond();
+    fn expire(&mut self, now: i64, out: &mut impl FnMut(&Observation<'static>)) {
         // Every timeout is a second or more: looking at the queues once per 10 ms of data
         // time is as good as per packet, for a fraction of the work. (Time running backwards,
         // an out-of-order capture, looks at once.)
@@ -396,7 +398,7 @@ impl FlowTable {
         self.checked_us = now;
         while self.head != NIL {
             let h = self.head as usize;
-            let last = self.slab[h].last.as_microsecond();
+            let last = self.slab[h].last_us;
             if now.saturating_sub(last) <= self.idle_us {
                 break;
             }
@@ -413,7 +415,7 @@ impl FlowTable {
             if e.born_us != born || e.state & st::DONE == 0 {
                 continue; // freed or reused since
             }
-            let last = e.last.as_microsecond();
+            let last = e.last_us;
             if now.saturating_sub(last) <= linger {
                 // A late packet: linger from that one.
                 self.closing.push_back((i, born, last));
@@ -444,7 +446,7 @@ impl FlowTable {
             self.judge(i, out);
         }
         let e = &self.slab[i as usize];
-        let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
+        let mut o = self.flow_obs(e, at(e.last_us), ObsKind::Flow);
         o.note = Some(Cow::Borrowed(note(e.state, why)));
         out(&o);
     }
@@ -463,7 +465,7 @@ impl FlowTable {
     /// The `ConnFailed` verdict on attempt `e`: refused (reset), half-open (SYN-ACK but no
     /// handshake) or unanswered.
     fn failed_obs(&self, e: &Entry) -> Observation<'static> {
-        let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
+        let mut o = self.flow_obs(e, at(e.last_us), ObsKind::ConnFailed);
         o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
             "refused"
         } else if e.state & st::SYNACK != 0 {
@@ -480,6 +482,7 @@ impl FlowTable {
         &mut self,
         key: FlowKey,
         ts: Timestamp,
+        now: i64,
         p: &Packet,
         from_a: bool,
         out: &mut impl FnMut(&Observation<'static>),
@@ -520,7 +523,7 @@ impl FlowTable {
         };
         let e = Entry {
             key,
-            last: ts,
+            last_us: now,
             packets: 1,
             bytes: u64::from(p.ip_len),
             prev: NIL,
@@ -528,8 +531,8 @@ impl FlowTable {
             state,
             init_is_a,
             failed: false,
-            born_us: ts.as_microsecond(),
-            listed_us: ts.as_microsecond(),
+            born_us: now,
+            listed_us: now,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -548,14 +551,13 @@ impl FlowTable {
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
-            let now = ts.as_microsecond();
             if self.one_way.quiet(now) {
                 self.one_way_attempt(&key, init_is_a, now);
             }
             if self.attempts.len() >= self.cap {
                 self.attempts.pop_front();
             }
-            self.attempts.push_back((i, ts.as_microsecond()));
+            self.attempts.push_back((i, now));
             let mut o = packet_obs(ts, ObsKind::ConnAttempt, p);
             o.packets = 1;
             o.bytes = u64::from(p.ip_len);
@@ -567,11 +569,11 @@ impl FlowTable {
         &mut self,
         i: u32,
         ts: Timestamp,
+        now: i64,
         p: &Packet,
         from_a: bool,
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        let now = ts.as_microsecond();
         if self.tail != i && now - self.slab[i as usize].listed_us >= self.relink_us {
             self.unlink(i);
             self.link_tail(i);
@@ -581,7 +583,7 @@ impl FlowTable {
         let from_init = from_a == e.init_is_a;
         if !from_init && e.state & st::MID == 0 {
             // An answer to an attempt we saw: the capture carries both directions.
-            self.one_way.answer(ts.as_microsecond());
+            self.one_way.answer(now);
         }
         let e = &mut self.slab[i as usize];
         if e.state & st::DONE != 0 {
@@ -592,13 +594,13 @@ impl FlowTable {
                 // Port reuse: a new connection on a closed 5-tuple.
                 let key = e.key;
                 self.free_entry(i);
-                self.start(key, ts, p, from_a, out);
+                self.start(key, ts, now, p, from_a, out);
                 return;
             }
-            e.last = ts;
+            e.last_us = now;
             return;
         }
-        e.last = ts;
+        e.last_us = now;
         e.packets += 1;
         e.bytes += u64::from(p.ip_len);
         let before = e.state;
@@ -659,7 +661,7 @@ impl FlowTable {
             if self.closing.len() >= self.cap {
                 self.closing.pop_front(); // its flow idles out instead
             }
-            self.closing.push_back((i, e.born_us, ts.as_microsecond()));
+            self.closing.push_back((i, e.born_us, now));
         }
     }
 
@@ -751,6 +753,12 @@ fn is_icmp_query(proto: Proto, ty: u8) -> bool {
         Proto::Icmpv6 => ty == 128,
         _ => false,
     }
+}
+
+/// A time the table stored in microseconds, back as a timestamp. Every stored time came from a
+/// valid timestamp, so the fallback is never taken.
+fn at(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// An observation of a single packet (sender → receiver).
