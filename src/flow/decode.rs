@@ -180,8 +180,9 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet, Malformed> {
     decode_slow(link, frame)
 }
 
-/// The fast path; `None` means "not sure, ask etherparse".
-#[inline]
+/// The fast path; `None` means "not sure, ask etherparse". Always inlined: returning the
+/// 48-byte packet from a call cost a tenth of the decoding (callgrind: 3 % of a replay).
+#[inline(always)]
 pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
     let mut off = 12;
     let mut et = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
