@@ -39,6 +39,8 @@ pub struct Replay<W: Write> {
     json: bool,
     /// Data time: the latest observation time seen.
     clock: Option<Timestamp>,
+    /// Read captures on a second thread (see [`Replay::capture_threads`]).
+    capture_thread: bool,
     pub incidents_opened: u64,
     pub notices: u64,
     pub hooks: u64,
@@ -54,6 +56,7 @@ impl<W: Write> Replay<W> {
             out,
             json,
             clock: None,
+            capture_thread: !one_core(),
             incidents_opened: 0,
             notices: 0,
             hooks: 0,
@@ -93,10 +96,10 @@ impl<W: Write> Replay<W> {
                 let view = self.view(&name);
                 let flow = crate::flow::FlowSettings::for_source(&self.cfg, None);
                 let path = path.as_path();
-                let (read, stats) = if one_core() {
-                    self.pcap_inline(path, &flow, &view)?
-                } else {
+                let (read, stats) = if self.capture_thread {
                     self.pcap_threaded(path, &flow, &view)?
+                } else {
+                    self.pcap_inline(path, &flow, &view)?
                 };
                 if stats.unjudged_one_way > 0 {
                     tracing::warn!(
@@ -192,6 +195,12 @@ impl<W: Write> Replay<W> {
             }
             read.map_err(|_| anyhow::anyhow!("the capture reader thread panicked"))
         })
+    }
+
+    /// Decode captures on a reader thread while this one runs the detectors (`2`), or both on
+    /// this thread (`1`). The default is 2, or 1 when the process may use only one core.
+    pub fn capture_threads(&mut self, n: u8) {
+        self.capture_thread = n >= 2;
     }
 
     fn view(&self, name: &str) -> SourceView {
@@ -407,7 +416,9 @@ pub fn open_lines(path: &str) -> Result<Box<dyn Read>> {
     }
 }
 
-/// Can this process run on one core only (`taskset`, a cgroup CPU set)?
+/// May this process use one core only? A CPU set of one (`taskset`, cgroup cpuset) or a CPU
+/// quota under two (cgroup `cpu.max`) both count: a second thread could not run beside the
+/// first anyway.
 fn one_core() -> bool {
     std::thread::available_parallelism().is_ok_and(|n| n.get() == 1)
 }

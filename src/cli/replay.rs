@@ -17,6 +17,10 @@ pub struct ReplayArgs {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Threads for packet captures: 2 decodes on one while the detectors run on the other,
+    /// 1 does both on one thread. Default: 2, or 1 when the process may use only one core.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub capture_threads: Option<u8>,
     /// After the input, run the clock on this many days through the remaining deadlines.
     #[arg(long, default_value_t = 8)]
     pub horizon_days: u32,
@@ -46,6 +50,9 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(n) = args.capture_threads {
+        replay.capture_threads(n);
+    }
     let started = std::time::Instant::now();
     for path in &args.inputs {
         let input = if path.ends_with(".pcap") || path.ends_with(".pcapng") {

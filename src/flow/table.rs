@@ -129,9 +129,8 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Entry {
     key: FlowKey,
-    /// Time of the last packet (microseconds): timestamps are converted once per packet, at
-    /// the table's door, and back only for what is emitted.
-    last_us: i64,
+    /// Time of the last packet (exact: it stamps the flow's summary and verdict).
+    last: Timestamp,
     packets: u64,
     bytes: u64,
     prev: u32,
@@ -345,7 +344,9 @@ impl FlowTable {
         s
     }
 
-    /// Track one packet at time `ts`; emit what it completes.
+    /// Track one packet at time `ts`; emit what it completes. Inlined into the read loop with
+    /// [`crate::flow::FlowEngine::packet`].
+    #[inline(always)]
     pub fn packet(
         &mut self,
         ts: Timestamp,
@@ -398,7 +399,7 @@ impl FlowTable {
         self.checked_us = now;
         while self.head != NIL {
             let h = self.head as usize;
-            let last = self.slab[h].last_us;
+            let last = self.slab[h].last.as_microsecond();
             if now.saturating_sub(last) <= self.idle_us {
                 break;
             }
@@ -415,7 +416,7 @@ impl FlowTable {
             if e.born_us != born || e.state & st::DONE == 0 {
                 continue; // freed or reused since
             }
-            let last = e.last_us;
+            let last = e.last.as_microsecond();
             if now.saturating_sub(last) <= linger {
                 // A late packet: linger from that one.
                 self.closing.push_back((i, born, last));
@@ -446,7 +447,7 @@ impl FlowTable {
             self.judge(i, out);
         }
         let e = &self.slab[i as usize];
-        let mut o = self.flow_obs(e, at(e.last_us), ObsKind::Flow);
+        let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
         o.note = Some(Cow::Borrowed(note(e.state, why)));
         out(&o);
     }
@@ -465,7 +466,7 @@ impl FlowTable {
     /// The `ConnFailed` verdict on attempt `e`: refused (reset), half-open (SYN-ACK but no
     /// handshake) or unanswered.
     fn failed_obs(&self, e: &Entry) -> Observation<'static> {
-        let mut o = self.flow_obs(e, at(e.last_us), ObsKind::ConnFailed);
+        let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
         o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
             "refused"
         } else if e.state & st::SYNACK != 0 {
@@ -523,7 +524,7 @@ impl FlowTable {
         };
         let e = Entry {
             key,
-            last_us: now,
+            last: ts,
             packets: 1,
             bytes: u64::from(p.ip_len),
             prev: NIL,
@@ -597,10 +598,10 @@ impl FlowTable {
                 self.start(key, ts, now, p, from_a, out);
                 return;
             }
-            e.last_us = now;
+            e.last = ts;
             return;
         }
-        e.last_us = now;
+        e.last = ts;
         e.packets += 1;
         e.bytes += u64::from(p.ip_len);
         let before = e.state;
@@ -753,12 +754,6 @@ fn is_icmp_query(proto: Proto, ty: u8) -> bool {
         Proto::Icmpv6 => ty == 128,
         _ => false,
     }
-}
-
-/// A time the table stored in microseconds, back as a timestamp. Every stored time came from a
-/// valid timestamp, so the fallback is never taken.
-fn at(us: i64) -> Timestamp {
-    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// An observation of a single packet (sender → receiver).

@@ -221,7 +221,8 @@ pub fn check_bpf(expr: &str) -> Result<(), String> {
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
 /// batches (the engine is finished at the end, so open flows are summarized). This is how a
 /// capture file meets the detectors in `cordon run` and `cordon replay`: the reader thread
-/// decodes and tracks flows while another thread runs the detectors on the previous batch.
+/// decodes and tracks flows while another thread runs the detectors on the previous batch
+/// (a replay on one core calls it on the detector thread, with a sink that runs them).
 ///
 /// `filter`, if any, drops frames before the engine (they are not counted as packets).
 /// `progress` sees the engine's counters every 65,536 frames and at the end. A sink that
