@@ -36,6 +36,12 @@ const READ_TIMEOUT_MS: i32 = 100;
 const STATS_EVERY: Duration = Duration::from_secs(1);
 /// On a link that never goes quiet, a partial batch still leaves at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Default snap length. cordon reads headers only (link, QinQ, IPv6 with some extension
+/// headers, TCP with options fit well within 256 bytes; the IP header's own length gives the
+/// byte counts). Bigger is costly: on an interface with segmentation offloads libpcap sizes
+/// every ring slot by the snap length, so the same buffer holds far fewer packets. On a veth at
+/// 5,000 packets/s a 2 MB ring dropped 39 packets at 262144 and none at 256.
+pub const DEFAULT_SNAPLEN: i32 = 256;
 
 /// Live capture settings (from a `kind = "pcap"` source).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +63,7 @@ impl LiveSettings {
         Some(LiveSettings {
             interface: s.interface.clone()?,
             bpf: s.bpf.clone(),
-            snaplen: s.snaplen.unwrap_or(262_144),
+            snaplen: s.snaplen.unwrap_or(DEFAULT_SNAPLEN),
             promiscuous: s.promiscuous.unwrap_or(true),
             buffer_size: s.buffer_size,
             immediate: s.immediate.unwrap_or(false),
