@@ -141,7 +141,12 @@ pub mod tcp_flags {
 }
 
 /// One decoded packet: only the fields flow tracking needs, all `Copy`.
+///
+/// `repr(C)` with the flags between the ports: the fast path stores each port on its own, and
+/// were they adjacent LLVM would read both back as one 4-byte load, which cannot be forwarded
+/// from two 2-byte stores and stalls the CPU on every packet (measured with `perf`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct Packet {
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -149,9 +154,9 @@ pub struct Packet {
     /// TCP/UDP ports. ICMP queries/replies carry their identifier in both (so a reply maps to
     /// its request's flow); 0 for other ICMP.
     pub src_port: u16,
-    pub dst_port: u16,
     /// TCP flags (see [`tcp_flags`]); 0 for other protocols.
     pub flags: u8,
+    pub dst_port: u16,
     /// ICMP/ICMPv6 type and code.
     pub icmp: Option<(u8, u8)>,
     /// IP-layer length from the header (not the captured length, so snap length does not
