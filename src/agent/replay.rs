@@ -117,9 +117,7 @@ impl<W: Write> Replay<W> {
 
     /// Detectors, then the policy engine, on one batch of packet observations.
     fn packet_batch(&mut self, batch: &[PacketRecord], view: &SourceView) -> Result<()> {
-        for r in batch {
-            self.pipeline.observe(&r.observation(), view);
-        }
+        self.pipeline.observe_packets(batch, view);
         // Once per batch, as per block of lines: findings still reach the policy engine in
         // data-time order, each after the deadlines before it.
         self.after_input()

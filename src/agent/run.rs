@@ -435,9 +435,7 @@ async fn pipeline_task(
                 offset.into_iter().collect()
             }
             Msg::Packets { source, records } => {
-                for r in &records {
-                    pipeline.observe(&r.observation(), &views[source]);
-                }
+                pipeline.observe_packets(&records, &views[source]);
                 Vec::new()
             }
             Msg::Done(source) => {

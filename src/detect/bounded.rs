@@ -480,7 +480,7 @@ impl Dedupe {
 
 /// Hint the CPU to start loading `v`'s cache line. Does nothing where no hint is available.
 #[inline]
-fn prefetch_read<T>(v: &T) {
+pub(crate) fn prefetch_read<T>(v: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the program and
     // writes nothing; the pointer comes from a live reference anyway. SSE is part of the

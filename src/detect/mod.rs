@@ -184,17 +184,13 @@ impl Detectors {
             return;
         }
         let before = out.len();
-        // A new connection from packets goes to flood and beacon last: start loading their
-        // first-sighting slots now, so those cache misses overlap the other detectors' work.
-        if obs.kind == ObsKind::ConnAttempt
+        // Flood and beacon run last: start loading their first-sighting slots now, so those
+        // cache misses overlap the other detectors' work. (Packet records were prefetched a
+        // few records ahead by `Pipeline::observe_packets`.)
+        if !obs.from_packets
             && let (Some(src), Some(dst)) = (obs.src, obs.dst)
         {
-            if let Some(d) = &self.flood {
-                d.prefetch(src, dst);
-            }
-            if let Some(d) = &self.beacon {
-                d.prefetch(src, dst);
-            }
+            self.prefetch(obs.kind, src, dst);
         }
         if let Some(d) = &mut self.scan {
             d.observe(obs, ctx, out);
@@ -218,6 +214,30 @@ impl Detectors {
         }
         if let Some(d) = &mut self.beacon {
             d.observe(obs, ctx, out);
+        }
+    }
+
+    /// About to see a record of `kind` from `src` to `dst`: start loading the table slots it
+    /// will touch that are most likely cache misses on a busy edge (one per new connection
+    /// otherwise: the first-sighting slots of flood, beacon and scan's pairs, and scan's filter
+    /// of counted pairs for an answer). A hint only: it changes no state.
+    #[inline]
+    pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
+        match kind {
+            ObsKind::ConnAttempt => {
+                if let Some(d) = &self.flood {
+                    d.prefetch(src, dst);
+                }
+                if let Some(d) = &self.beacon {
+                    d.prefetch(src, dst);
+                }
+            }
+            ObsKind::ConnFailed | ObsKind::ConnEstablished => {
+                if let Some(d) = &self.scan {
+                    d.prefetch(kind, src, dst);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -124,6 +124,18 @@ impl ScanDetector {
     /// A completed handshake: the destination answered, so it was not a probe. The pair's
     /// ports are looked at only when the source had counted the destination: most answered
     /// connections were never probes, and the pair lookup is the costly part.
+    /// About to see a `kind` record from `src` to `dst` (see [`super::Detectors::prefetch`]):
+    /// an answer reads the counted-pairs filter, a failed attempt the pair's first-sighting
+    /// slot.
+    #[inline]
+    pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
+        if kind == ObsKind::ConnEstablished {
+            self.counted.prefetch(self.fp.of(&(src, dst)));
+        } else {
+            self.pairs.prefetch(&(src, dst));
+        }
+    }
+
     fn answered(&mut self, now: Timestamp, src: IpAddr, dst: IpAddr, port: Option<u16>) {
         self.counted.tick(now, self.window);
         if !self.counted.may_hold(self.fp.of(&(src, dst))) {
@@ -185,6 +197,11 @@ impl CountedFilter {
     fn insert(&mut self, h: u64) {
         let (w, b) = Self::place(h);
         self.cur[w] |= b;
+    }
+    fn prefetch(&self, h: u64) {
+        let (w, _) = Self::place(h);
+        super::bounded::prefetch_read(&self.cur[w]);
+        super::bounded::prefetch_read(&self.prev[w]);
     }
     fn may_hold(&self, h: u64) -> bool {
         let (w, b) = Self::place(h);
