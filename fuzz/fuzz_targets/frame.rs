@@ -2,9 +2,9 @@
 //! (decode + bounded flow table with eviction and idle expiry). Must never panic.
 //!
 //! Input layout: chunks separated by 0xff bytes. In each chunk the first byte picks the link
-//! type (`b % 5`, in `LinkType::ALL` order: Ethernet, LinuxSll, LinuxSll2, RawIp, Null) and how
-//! many seconds pass before this frame (`b / 5`, 0..=50, so the 1 s idle timeout fires); the
-//! rest is the frame. Empty chunks are skipped.
+//! type (`b % 6`, in `LinkType::ALL` order: Ethernet, LinuxSll, LinuxSll2, RawIp, Null, Loop)
+//! and how many seconds pass before this frame (`b / 5`, 0..=50, so the 1 s idle timeout
+//! fires); the rest is the frame. Empty chunks are skipped.
 //!
 //! Besides "no panic" it checks the decoder's own promise: whenever the Ethernet fast path
 //! decodes a frame, etherparse's general path decodes it to the same packet.

@@ -21,8 +21,12 @@ pub enum LinkType {
     LinuxSll2,
     /// DLT_RAW / LINKTYPE_IPV4 / LINKTYPE_IPV6: the frame starts with the IP header.
     RawIp,
-    /// DLT_NULL / DLT_LOOP: BSD loopback, 4-byte address family header.
+    /// DLT_NULL: BSD loopback, 4-byte address family header in the capturing host's order.
     Null,
+    /// DLT_LOOP (OpenBSD loopback): the same header in network byte order. Decoded as
+    /// [`LinkType::Null`], but a capture filter must be compiled for it: libpcap's code for
+    /// DLT_NULL would read the family backwards.
+    Loop,
 }
 
 impl LinkType {
@@ -35,7 +39,8 @@ impl LinkType {
             // DLT_RAW is 12 on most platforms, 14 on OpenBSD; LINKTYPE_RAW is 101;
             // LINKTYPE_IPV4 228, LINKTYPE_IPV6 229.
             12 | 14 | 101 | 228 | 229 => Some(LinkType::RawIp),
-            0 | 108 => Some(LinkType::Null),
+            0 => Some(LinkType::Null),
+            108 => Some(LinkType::Loop),
             _ => None,
         }
     }
@@ -48,16 +53,18 @@ impl LinkType {
             LinkType::LinuxSll2 => 276,
             LinkType::RawIp => 12,
             LinkType::Null => 0,
+            LinkType::Loop => 108,
         }
     }
 
     /// All link types, for tests that throw arbitrary bytes at every framing.
-    pub const ALL: [LinkType; 5] = [
+    pub const ALL: [LinkType; 6] = [
         LinkType::Ethernet,
         LinkType::LinuxSll,
         LinkType::LinuxSll2,
         LinkType::RawIp,
         LinkType::Null,
+        LinkType::Loop,
     ];
 }
 
@@ -291,7 +298,7 @@ pub fn decode_slow(link: LinkType, frame: &[u8]) -> Result<Packet, Malformed> {
             LaxSlicedPacket::from_ether_type(EtherType(et), &frame[SLL2_HDR..])
         }
         LinkType::RawIp => from_ip(frame)?,
-        LinkType::Null => {
+        LinkType::Null | LinkType::Loop => {
             if frame.len() < 4 {
                 return Err(Malformed::TruncatedLink);
             }

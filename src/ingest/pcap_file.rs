@@ -428,6 +428,42 @@ mod tests {
         f
     }
 
+    /// A minimal IPv4/UDP packet (no link header).
+    fn ipv4_udp() -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        p.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 8, 0, 0]);
+        p
+    }
+
+    /// BSD loopback framings differ only in the byte order of the address family: host order
+    /// for DLT_NULL (little-endian here), network order for DLT_LOOP (OpenBSD). A filter
+    /// compiled for the wrong one reads the family backwards and drops every IP packet.
+    #[test]
+    fn loopback_filters_read_the_family_in_their_own_byte_order() {
+        for (dlt, af) in [(0, 2u32.to_le_bytes()), (108, 2u32.to_be_bytes())] {
+            let link = LinkType::from_dlt(dlt).unwrap();
+            assert_eq!(link.dlt(), dlt);
+            let mut frame = af.to_vec();
+            frame.extend_from_slice(&ipv4_udp());
+            assert!(
+                crate::flow::decode::decode(link, &frame).is_ok(),
+                "DLT {dlt}"
+            );
+            let mut f = FrameFilter::new("ip and udp port 53");
+            assert!(
+                f.matches(link, &frame).unwrap(),
+                "DLT {dlt}: filter dropped IPv4"
+            );
+            let mut f = FrameFilter::new("ip6");
+            assert!(
+                !f.matches(link, &frame).unwrap(),
+                "DLT {dlt}: IPv4 passed ip6"
+            );
+        }
+    }
+
     #[test]
     fn the_largest_record_fits_between_small_ones() {
         let f = pcap_with(&[60, 262_144, 60, 262_144, 1500]);
