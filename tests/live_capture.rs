@@ -180,9 +180,9 @@ fn live_capture_sees_what_the_offline_replay_sees() {
             break;
         }
     }
-    // Drain the child's stdout while tcpreplay runs. Read only afterwards, the pipe fills,
-    // the child's printer blocks, its channel fills, its capture thread stops reading and the
-    // kernel drops packets: back-pressure from this test, not slowness of the capture (CI saw
+    // Drain the child's stdout while tcpreplay runs. Read only afterwards, the pipe would fill,
+    // the child's printer block, its channel fill, its capture thread stop reading and the
+    // kernel drop packets: back-pressure from this test, not slowness of the capture (CI saw
     // 154 drops that way on a loaded box).
     let reader = std::thread::spawn(move || {
         let mut rest = String::new();

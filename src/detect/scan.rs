@@ -121,9 +121,6 @@ impl ScanDetector {
         }
     }
 
-    /// A completed handshake: the destination answered, so it was not a probe. The pair's
-    /// ports are looked at only when the source had counted the destination: most answered
-    /// connections were never probes, and the pair lookup is the costly part.
     /// About to see a `kind` record from `src` to `dst` (see [`super::Detectors::prefetch`]):
     /// an answer reads the counted-pairs filter, a failed attempt the pair's first-sighting
     /// slot.
@@ -136,6 +133,9 @@ impl ScanDetector {
         }
     }
 
+    /// A completed handshake: the destination answered, so it was not a probe. The pair's
+    /// ports are looked at only when the source had counted the destination: most answered
+    /// connections were never probes, and the pair lookup is the costly part.
     fn answered(&mut self, now: Timestamp, src: IpAddr, dst: IpAddr, port: Option<u16>) {
         self.counted.tick(now, self.window);
         if !self.counted.may_hold(self.fp.of(&(src, dst))) {
