@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Alternating A/B timer for a noisy shared machine.
+
+Runs each command once per round, in turn, for N rounds, and reports for each its best and
+median wall time and its speed relative to the LAST command (the reference, e.g. tcpdump),
+as the median of the per-round ratios: a slow minute slows every command of that round alike,
+so ratios taken within a round are far steadier than whole-run figures.
+
+Usage: scripts/ab-time.py N LABEL 'COMMAND' [LABEL 'COMMAND' ...]
+Example (binaries saved from two commits, one core):
+  scripts/ab-time.py 9 old "taskset -c 0 /tmp/cordon-old replay -c config/cordon.toml \\
+      --horizon-days 0 F" new "taskset -c 0 /tmp/cordon-new replay ... F" \\
+      tcpdump "taskset -c 0 tcpdump -nr F -w /dev/null"
+Commands run through the shell; their output is discarded.
+"""
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main() -> None:
+    if len(sys.argv) < 4 or len(sys.argv) % 2 != 0:
+        sys.exit(__doc__)
+    rounds = int(sys.argv[1])
+    pairs = list(zip(sys.argv[2::2], sys.argv[3::2]))
+    ref = pairs[-1][0]
+    wall = {label: [] for label, _ in pairs}
+    for _ in range(rounds):
+        for label, cmd in pairs:
+            t = time.monotonic()
+            subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall[label].append(time.monotonic() - t)
+    for label, _ in pairs:
+        ratios = [wall[ref][i] / wall[label][i] for i in range(rounds)]
+        print(
+            f"{label:8s} wall best {min(wall[label]):.3f} s median {statistics.median(wall[label]):.3f} s"
+            f"  speed vs {ref}: median {statistics.median(ratios):.3f}x"
+            f" best-of {min(wall[ref]) / min(wall[label]):.3f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
