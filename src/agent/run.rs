@@ -51,10 +51,13 @@ enum Msg {
         data: Vec<u8>,
         offset: Option<Offset>,
     },
-    /// A batch of a capture source's flow-engine observations.
+    /// A batch of a capture source's flow-engine observations. The emptied batch goes back
+    /// through `back`, so a busy capture refills the same few vectors instead of allocating
+    /// one per batch.
     Packets {
         source: usize,
         records: Vec<PacketRecord>,
+        back: std::sync::mpsc::Sender<Vec<PacketRecord>>,
     },
     Done(usize),
 }
@@ -152,13 +155,21 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
     Ok(())
 }
 
-/// A capture source's batch sink: each batch goes to the pipeline task as one message; `Err`
-/// once that task is gone.
+/// A capture source's batch sink: each batch goes to the pipeline task as one message, and
+/// the next is filled from a batch it has sent back (a fresh one while none has come back yet).
+/// At most as many batches exist as are in flight, so the return queue stays bounded. `Err`
+/// once the pipeline task is gone.
 fn packet_sink(tx: mpsc::Sender<Msg>, source: usize) -> impl BatchSink + Send + 'static {
+    let (back, spares) = std::sync::mpsc::channel::<Vec<PacketRecord>>();
     move |records| {
-        tx.blocking_send(Msg::Packets { source, records })
-            .map(|()| None)
-            .map_err(|_| ())
+        let back = back.clone();
+        tx.blocking_send(Msg::Packets {
+            source,
+            records,
+            back,
+        })
+        .map(|()| spares.try_recv().ok())
+        .map_err(|_| ())
     }
 }
 
@@ -434,8 +445,14 @@ async fn pipeline_task(
                 }
                 offset.into_iter().collect()
             }
-            Msg::Packets { source, records } => {
+            Msg::Packets {
+                source,
+                mut records,
+                back,
+            } => {
                 pipeline.observe_packets(&records, &views[source]);
+                records.clear();
+                let _ = back.send(records); // the source may have finished: then it is dropped
                 Vec::new()
             }
             Msg::Done(source) => {
@@ -660,4 +677,43 @@ async fn print_summary(core: Arc<Core>, addr: std::net::SocketAddr, shutdown: Ca
         println!("  hooks           dry run: nothing was executed; see `cordon incidents show ID`");
     }
     println!("Deadlines keep running while the agent runs. Ctrl-C to stop.\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ObsKind, Observation};
+
+    fn record() -> PacketRecord {
+        let mut o = Observation::new(Timestamp::UNIX_EPOCH, ObsKind::ConnAttempt, "");
+        o.from_packets = true;
+        PacketRecord::new(&o)
+    }
+
+    /// A capture's batches come back emptied and are filled again: a busy capture does not
+    /// allocate a batch per send.
+    #[test]
+    fn a_capture_refills_the_batches_the_pipeline_sends_back() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut sink = packet_sink(tx, 3);
+        let first = Vec::from([record(), record()]);
+        let ptr = first.as_ptr();
+        assert_eq!(sink(first), Ok(None), "nothing has come back yet");
+        let Some(Msg::Packets {
+            source,
+            mut records,
+            back,
+        }) = rx.blocking_recv()
+        else {
+            panic!("expected a batch of packets");
+        };
+        assert_eq!((source, records.len()), (3, 2));
+        records.clear();
+        back.send(records).unwrap();
+        let spare = sink(vec![record()]).unwrap().expect("the batch sent back");
+        assert!(spare.is_empty());
+        assert_eq!(spare.as_ptr(), ptr, "the same allocation");
+        drop(rx);
+        assert_eq!(sink(vec![record()]), Err(()), "pipeline gone");
+    }
 }
