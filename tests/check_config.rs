@@ -414,6 +414,41 @@ fn hook_type_and_keys() {
     );
 }
 
+/// A capture file's filter is compiled for the file's own framing, read from its header: an
+/// Ethernet-only filter on a raw-IP capture is refused by check-config, not at start-up.
+#[test]
+fn capture_filter_is_checked_against_the_files_link_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.pcap");
+    // Classic pcap header, no records: magic, v2.4, zone, sigfigs, snaplen, LINKTYPE_RAW (101).
+    let mut h = Vec::new();
+    h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    h.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    h.extend_from_slice(&65_535u32.to_le_bytes());
+    h.extend_from_slice(&101u32.to_le_bytes());
+    std::fs::write(&raw, h).unwrap();
+    let with_filter = |bpf: &str| {
+        variant(
+            "[notify]",
+            &format!(
+                "[[sources]]\nname = \"tap\"\nkind = \"pcap_file\"\nformat = \"pcap\"\npath = \"{}\"\nbpf = \"{bpf}\"\n\n[notify]",
+                raw.display()
+            ),
+        )
+    };
+    assert_eq!(stdout(&run_on(&with_filter("tcp port 22"), &[])), "ok\n");
+    let o = run_on(&with_filter("ether host 00:11:22:33:44:55"), &[]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!(
+            "error: sources[1].bpf: not a valid capture filter for {}, a raw IP capture: ",
+            raw.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(78));
+}
+
 /// Capture filters are compiled by libpcap, as the capture would: a typo is reported against
 /// its key before anything starts (by check-config, and by every verb that loads the config).
 #[test]

@@ -57,6 +57,18 @@ impl LinkType {
         }
     }
 
+    /// The framing's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Ethernet => "Ethernet",
+            LinkType::LinuxSll => "Linux cooked (SLL)",
+            LinkType::LinuxSll2 => "Linux cooked v2 (SLL2)",
+            LinkType::RawIp => "raw IP",
+            LinkType::Null => "BSD loopback (DLT_NULL)",
+            LinkType::Loop => "OpenBSD loopback (DLT_LOOP)",
+        }
+    }
+
     /// All link types, for tests that throw arbitrary bytes at every framing.
     pub const ALL: [LinkType; 6] = [
         LinkType::Ethernet,

@@ -11,17 +11,36 @@ use crate::config::{Config, ConfigProblem};
 /// Config problems only libpcap can find: capture filters that do not compile. (`config`
 /// validates everything else but must not link libpcap.) Checked by `check-config` and before
 /// any verb starts its sources.
+///
+/// A filter is compiled for the framing it will meet: a capture file's own (read from its
+/// header; `vlan` or `ether host` do not compile for raw IP), else Ethernet. A live
+/// interface's framing is known only once it is opened, which may need privileges that
+/// `check-config` lacks; a filter that does not compile for it stops that source at start,
+/// naming the filter.
 pub fn config_problems(cfg: &Config) -> Vec<ConfigProblem> {
     cfg.sources
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
             let expr = s.bpf.as_deref()?;
-            let why = pcap_file::check_bpf(expr).err()?;
-            Some(ConfigProblem::new(
-                format!("sources[{i}].bpf"),
-                format!("not a valid capture filter: {why}"),
-            ))
+            let file_link = match s.kind {
+                crate::config::SourceKind::PcapFile => s
+                    .path
+                    .as_deref()
+                    .and_then(|p| pcap_file::link_type(std::path::Path::new(p))),
+                _ => None,
+            };
+            let link = file_link.unwrap_or(crate::flow::LinkType::Ethernet);
+            let why = pcap_file::check_bpf(expr, link).err()?;
+            let what = match file_link {
+                Some(l) => format!(
+                    "not a valid capture filter for {}, a {} capture: {why}",
+                    s.path.as_deref().unwrap_or_default(),
+                    l.name()
+                ),
+                None => format!("not a valid capture filter: {why}"),
+            };
+            Some(ConfigProblem::new(format!("sources[{i}].bpf"), what))
         })
         .collect()
 }

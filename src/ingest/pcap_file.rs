@@ -211,11 +211,20 @@ fn compile_bpf(expr: &str, link: LinkType) -> Result<pcap::BpfProgram, pcap::Err
     pcap::Capture::dead(pcap::Linktype(link.dlt()))?.compile(expr, true)
 }
 
-/// Does `expr` compile as a capture filter (for Ethernet)? libpcap's message when it does not.
-pub fn check_bpf(expr: &str) -> Result<(), String> {
-    compile_bpf(expr, LinkType::Ethernet)
-        .map(drop)
-        .map_err(|e| e.to_string())
+/// Does `expr` compile as a capture filter for `link`? libpcap's message when it does not.
+pub fn check_bpf(expr: &str, link: LinkType) -> Result<(), String> {
+    compile_bpf(expr, link).map(drop).map_err(|e| e.to_string())
+}
+
+/// The framing of the capture file at `path`, read from its header (pcap or pcapng). `None`
+/// when it cannot be opened yet, is standard input, or uses a framing cordon does not decode
+/// (reading it reports that).
+pub fn link_type(path: &Path) -> Option<LinkType> {
+    if path == Path::new("-") {
+        return None;
+    }
+    let cap = pcap::Capture::from_file(path).ok()?;
+    LinkType::from_dlt(cap.get_datalink().0)
 }
 
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
