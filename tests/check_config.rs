@@ -447,6 +447,43 @@ fn capture_filter_is_checked_against_the_files_link_type() {
         "{out}"
     );
     assert_eq!(o.status.code(), Some(78));
+
+    // A FIFO (a capture still being written into it) is not opened: that would wait for the
+    // writer. Its filter is checked as Ethernet, and check-config returns at once.
+    let fifo = dir.path().join("live.pcap");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let text = with_filter("tcp").replace(&raw.display().to_string(), &fifo.display().to_string());
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("check-config")
+        .arg("-c")
+        .arg(f.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "check-config on a FIFO"
+    );
 }
 
 /// Capture filters are compiled by libpcap, as the capture would: a typo is reported against

@@ -217,10 +217,11 @@ pub fn check_bpf(expr: &str, link: LinkType) -> Result<(), String> {
 }
 
 /// The framing of the capture file at `path`, read from its header (pcap or pcapng). `None`
-/// when it cannot be opened yet, is standard input, or uses a framing cordon does not decode
-/// (reading it reports that).
+/// when it is not a regular file (standard input, a FIFO a capture is still being written
+/// into: opening would wait for the writer), cannot be opened yet, or uses a framing cordon
+/// does not decode (reading it reports that).
 pub fn link_type(path: &Path) -> Option<LinkType> {
-    if path == Path::new("-") {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;
     }
     let cap = pcap::Capture::from_file(path).ok()?;
