@@ -23,14 +23,22 @@ def main() -> None:
     if len(sys.argv) < 4 or len(sys.argv) % 2 != 0:
         sys.exit(__doc__)
     rounds = int(sys.argv[1])
+    if rounds < 1:
+        sys.exit("N must be at least 1")
     pairs = list(zip(sys.argv[2::2], sys.argv[3::2]))
     ref = pairs[-1][0]
     wall = {label: [] for label, _ in pairs}
-    for _ in range(rounds):
-        for label, cmd in pairs:
+    for r in range(rounds):
+        # Rotate the order each round, so no command always runs right after the same one.
+        for label, cmd in pairs[r % len(pairs):] + pairs[: r % len(pairs)]:
             t = time.monotonic()
-            subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run(
+                cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             wall[label].append(time.monotonic() - t)
+            if done.returncode != 0:
+                sys.exit(f"{label} failed (exit {done.returncode}): {cmd}\n"
+                         + done.stderr.decode(errors="replace")[-2000:])
     for label, _ in pairs:
         ratios = [wall[ref][i] / wall[label][i] for i in range(rounds)]
         print(

@@ -475,6 +475,7 @@ fn capture_filter_is_checked_against_the_files_link_type() {
         }
         if started.elapsed() > std::time::Duration::from_secs(20) {
             let _ = child.kill();
+            let _ = child.wait();
             break None;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -3,13 +3,14 @@
 
 Hand-built frames (documentation addresses, zero checksums: the decoder does not check them)
 in the target's input layout: chunks separated by 0xff, each chunk = one selector byte
-(link = b % 5: 0 Ethernet, 1 LinuxSll, 2 LinuxSll2, 3 RawIp, 4 Null; seconds to advance = b // 5)
+(link = b % 6: 0 Ethernet, 1 LinuxSll, 2 LinuxSll2, 3 RawIp, 4 Null, 5 Loop; seconds to advance
+= b // 6)
 followed by the frame. No frame may contain 0xff, so MACs, TTLs and checksums avoid it.
 """
 import os
 import struct
 
-ETH, SLL, SLL2, RAW, NULL = range(5)
+ETH, SLL, SLL2, RAW, NULL, LOOP = range(6)
 MAC_A = bytes.fromhex("020000000a01")
 MAC_B = bytes.fromhex("020000000b02")
 
@@ -64,6 +65,11 @@ def null(payload, af=2):
     return struct.pack("<I", af) + payload
 
 
+def loop(payload, af=2):
+    # DLT_LOOP: the address family in network byte order.
+    return struct.pack(">I", af) + payload
+
+
 SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
 C, S = "10.1.2.3", "198.51.100.80"
 C6, S6 = "2001:db8::3", "2001:db8:1::80"
@@ -81,7 +87,7 @@ seeds = {
     # A scan: SYNs to several ports, RSTs back, then time passes so flows idle out.
     "eth_syn_scan": [(ETH, eth(ipv4("203.0.113.9", C, 6, tcp(40000, p, SYN)))) for p in (22, 23, 80, 443, 445, 3389)]
     + [(ETH, eth(ipv4(C, "203.0.113.9", 6, tcp(23, 40000, RST | ACK))))]
-    + [(5 * 3 + ETH, eth(ipv4("203.0.113.9", C, 6, tcp(40001, 8080, SYN))))],
+    + [(6 * 3 + ETH, eth(ipv4("203.0.113.9", C, 6, tcp(40001, 8080, SYN))))],
     # VLAN and QinQ tagged UDP and ICMP, plus a fragment (slow path).
     "eth_vlan_udp_icmp": [
         (ETH, eth(ipv4(C, "192.0.2.53", 17, udp(53000, 53)), vlans=[(0x8100, 10)])),
@@ -106,6 +112,7 @@ seeds = {
         (RAW, ipv6(C6, S6, 6, tcp(50003, 25, SYN))),
         (NULL, null(ipv4(C, S, 6, tcp(50004, 993, SYN)))),
         (NULL, null(ipv6(C6, S6, 17, udp(40002, 443)), af=30)),
+        (LOOP, loop(ipv4(C, S, 6, tcp(50005, 143, SYN)))),
     ],
 }
 

@@ -76,11 +76,17 @@ impl Pipeline {
     /// on a busy edge nearly every new connection misses in three tables.
     pub fn observe_packets(&mut self, batch: &[PacketRecord], src: &SourceView) {
         const AHEAD: usize = 8;
+        let prefetch = |d: &Detectors, r: &PacketRecord| {
+            if let (Some(s), Some(t)) = (r.src, r.dst) {
+                d.prefetch(r.kind, s, t);
+            }
+        };
+        for r in batch.iter().take(AHEAD) {
+            prefetch(&self.detectors, r);
+        }
         for (i, r) in batch.iter().enumerate() {
-            if let Some(next) = batch.get(i + AHEAD)
-                && let (Some(s), Some(d)) = (next.src, next.dst)
-            {
-                self.detectors.prefetch(next.kind, s, d);
+            if let Some(next) = batch.get(i + AHEAD) {
+                prefetch(&self.detectors, next);
             }
             self.observe(&r.observation(), src);
         }

@@ -157,7 +157,8 @@ pub async fn run(cfg: Config, opts: RunOptions, shutdown: CancellationToken) -> 
 
 /// A capture source's batch sink: each batch goes to the pipeline task as one message, and
 /// the next is filled from a batch it has sent back (a fresh one while none has come back yet).
-/// At most as many batches exist as are in flight, so the return queue stays bounded. `Err`
+/// A new batch is made only when none is waiting, so there are never more than were ever in
+/// flight at once (the channel's capacity and two): the return queue stays bounded. `Err`
 /// once the pipeline task is gone.
 fn packet_sink(tx: mpsc::Sender<Msg>, source: usize) -> impl BatchSink + Send + 'static {
     let (back, spares) = std::sync::mpsc::channel::<Vec<PacketRecord>>();

@@ -184,10 +184,12 @@ impl Detectors {
             return;
         }
         let before = out.len();
-        // Flood and beacon run last: start loading their first-sighting slots now, so those
-        // cache misses overlap the other detectors' work. (Packet records were prefetched a
-        // few records ahead by `Pipeline::observe_packets`.)
+        // A new connection from a log goes to flood and beacon last: start loading their
+        // first-sighting slots now, so those cache misses overlap the other detectors' work.
+        // (Packet records were prefetched a few records ahead by
+        // `Pipeline::observe_packets`.)
         if !obs.from_packets
+            && obs.kind == ObsKind::ConnAttempt
             && let (Some(src), Some(dst)) = (obs.src, obs.dst)
         {
             self.prefetch(obs.kind, src, dst);
@@ -218,9 +220,10 @@ impl Detectors {
     }
 
     /// About to see a record of `kind` from `src` to `dst`: start loading the table slots it
-    /// will touch that are most likely cache misses on a busy edge (one per new connection
-    /// otherwise: the first-sighting slots of flood, beacon and scan's pairs, and scan's filter
-    /// of counted pairs for an answer). A hint only: it changes no state.
+    /// will touch that are most likely cache misses on a busy edge. Those are the
+    /// first-sighting slots of flood and beacon (an attempt) and of scan's pairs (a failed
+    /// attempt), and scan's filter of counted pairs (an answer). A hint only: it changes no
+    /// state.
     #[inline]
     pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
         match kind {

@@ -161,9 +161,11 @@ pub mod tcp_flags {
 
 /// One decoded packet: only the fields flow tracking needs, all `Copy`.
 ///
-/// `repr(C)` with the flags between the ports: the fast path stores each port on its own, and
-/// were they adjacent LLVM would read both back as one 4-byte load, which cannot be forwarded
-/// from two 2-byte stores and stalls the CPU on every packet (measured with `perf`).
+/// `repr(C)` with the flags between the ports (4 bytes of padding): the fast path stores each
+/// port on its own, and were they adjacent LLVM would read both back as one 4-byte load, which
+/// cannot be forwarded from two 2-byte stores and stalls the CPU on every packet. This depends
+/// on the code LLVM emits: after touching `Packet` or `FlowKey::of`, check the read loop with
+/// `perf record` / `perf annotate` (benches/README.md, 2026-12-03 second session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Packet {
@@ -205,7 +207,8 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Result<Packet, Malformed> {
 }
 
 /// The fast path; `None` means "not sure, ask etherparse". Always inlined: returning the
-/// 48-byte packet from a call cost a tenth of the decoding (callgrind: 3 % of a replay).
+/// packet (about 50 bytes) from a call cost a tenth of the decoding (callgrind: 3 % of a
+/// replay).
 #[inline(always)]
 pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
     let mut off = 12;

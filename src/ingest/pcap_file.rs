@@ -448,11 +448,11 @@ mod tests {
     }
 
     /// BSD loopback framings differ only in the byte order of the address family: host order
-    /// for DLT_NULL (little-endian here), network order for DLT_LOOP (OpenBSD). A filter
-    /// compiled for the wrong one reads the family backwards and drops every IP packet.
+    /// for DLT_NULL, network order for DLT_LOOP (OpenBSD). A filter compiled for the wrong one
+    /// reads the family backwards and drops every IP packet (on a little-endian host).
     #[test]
     fn loopback_filters_read_the_family_in_their_own_byte_order() {
-        for (dlt, af) in [(0, 2u32.to_le_bytes()), (108, 2u32.to_be_bytes())] {
+        for (dlt, af) in [(0, 2u32.to_ne_bytes()), (108, 2u32.to_be_bytes())] {
             let link = LinkType::from_dlt(dlt).unwrap();
             assert_eq!(link.dlt(), dlt);
             let mut frame = af.to_vec();
