@@ -414,6 +414,16 @@ fn hook_type_and_keys() {
     );
 }
 
+/// BASE plus a `pcap_file` source (sources[1]) reading `path` through filter `bpf`.
+fn with_capture_file(path: &str, bpf: &str) -> String {
+    variant(
+        "[notify]",
+        &format!(
+            "[[sources]]\nname = \"tap\"\nkind = \"pcap_file\"\nformat = \"pcap\"\npath = \"{path}\"\nbpf = \"{bpf}\"\n\n[notify]"
+        ),
+    )
+}
+
 /// A capture file's filter is compiled for the file's own framing, read from its header: an
 /// Ethernet-only filter on a raw-IP capture is refused by check-config, not at start-up.
 #[test]
@@ -427,15 +437,8 @@ fn capture_filter_is_checked_against_the_files_link_type() {
     h.extend_from_slice(&65_535u32.to_le_bytes());
     h.extend_from_slice(&101u32.to_le_bytes());
     std::fs::write(&raw, h).unwrap();
-    let with_filter = |bpf: &str| {
-        variant(
-            "[notify]",
-            &format!(
-                "[[sources]]\nname = \"tap\"\nkind = \"pcap_file\"\nformat = \"pcap\"\npath = \"{}\"\nbpf = \"{bpf}\"\n\n[notify]",
-                raw.display()
-            ),
-        )
-    };
+    let raw_path = raw.display().to_string();
+    let with_filter = |bpf: &str| with_capture_file(&raw_path, bpf);
     assert_eq!(stdout(&run_on(&with_filter("tcp port 22"), &[])), "ok\n");
     let o = run_on(&with_filter("ether host 00:11:22:33:44:55"), &[]);
     let out = stdout(&o);
@@ -458,7 +461,7 @@ fn capture_filter_is_checked_against_the_files_link_type() {
             .unwrap()
             .success()
     );
-    let text = with_filter("tcp").replace(&raw.display().to_string(), &fifo.display().to_string());
+    let text = with_capture_file(&fifo.display().to_string(), "tcp");
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(text.as_bytes()).unwrap();
     let mut child = Command::new(BIN)
@@ -491,14 +494,7 @@ fn capture_filter_is_checked_against_the_files_link_type() {
 /// its key before anything starts (by check-config, and by every verb that loads the config).
 #[test]
 fn capture_filter_that_does_not_compile() {
-    let with_filter = |bpf: &str| {
-        variant(
-            "[notify]",
-            &format!(
-                "[[sources]]\nname = \"tap\"\nkind = \"pcap_file\"\nformat = \"pcap\"\npath = \"t.pcap\"\nbpf = \"{bpf}\"\n\n[notify]"
-            ),
-        )
-    };
+    let with_filter = |bpf: &str| with_capture_file("t.pcap", bpf);
     let o = run_on(&with_filter("tcp port 22 or udp"), &[]);
     assert_eq!(stdout(&o), "ok\n");
 

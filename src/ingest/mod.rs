@@ -23,19 +23,19 @@ pub fn config_problems(cfg: &Config) -> Vec<ConfigProblem> {
         .enumerate()
         .filter_map(|(i, s)| {
             let expr = s.bpf.as_deref()?;
-            let file_link = match s.kind {
+            // The capture file and its framing, when the header can be read now.
+            let file = match s.kind {
                 crate::config::SourceKind::PcapFile => s
                     .path
                     .as_deref()
-                    .and_then(|p| pcap_file::link_type(std::path::Path::new(p))),
+                    .and_then(|p| Some((p, pcap_file::link_type(std::path::Path::new(p))?))),
                 _ => None,
             };
-            let link = file_link.unwrap_or(crate::flow::LinkType::Ethernet);
+            let link = file.map_or(crate::flow::LinkType::Ethernet, |(_, l)| l);
             let why = pcap_file::check_bpf(expr, link).err()?;
-            let what = match file_link {
-                Some(l) => format!(
-                    "not a valid capture filter for {}, a {} capture: {why}",
-                    s.path.as_deref().unwrap_or_default(),
+            let what = match file {
+                Some((path, l)) => format!(
+                    "not a valid capture filter for {path}, a {} capture: {why}",
                     l.name()
                 ),
                 None => format!("not a valid capture filter: {why}"),

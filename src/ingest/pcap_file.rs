@@ -224,8 +224,7 @@ pub fn link_type(path: &Path) -> Option<LinkType> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    let cap = pcap::Capture::from_file(path).ok()?;
-    LinkType::from_dlt(cap.get_datalink().0)
+    LinkType::from_dlt(open(path).ok()?.get_datalink().0)
 }
 
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
