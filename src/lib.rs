@@ -10,6 +10,7 @@ pub mod config;
 pub mod detect;
 pub mod enforce;
 pub mod flow;
+mod hint;
 pub mod ingest;
 pub mod inventory;
 pub mod model;

@@ -478,21 +478,6 @@ impl Dedupe {
     }
 }
 
-/// Hint the CPU to start loading `v`'s cache line. Does nothing where no hint is available.
-#[inline]
-pub(crate) fn prefetch_read<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the program and
-    // writes nothing; the pointer comes from a live reference anyway. SSE is part of the
-    // x86_64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((v as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
-}
-
 /// First sightings of keys, before they earn a place in a [`BoundedMap`]. On a busy edge
 /// most outside peers are contacted once: giving each a map entry costs several cache misses
 /// (and evicts an entry that mattered). Here a first sighting (its time and port) is 16 bytes
@@ -547,7 +532,7 @@ impl Doorkeeper {
     #[inline]
     pub fn prefetch<K: Hash>(&self, key: &K) {
         let (_, i) = self.place(key);
-        prefetch_read(&self.slots[i]);
+        crate::hint::prefetch(&self.slots[i]);
     }
 
     /// A sighting of `key` at `time` (to `port`). The first is remembered and gives None; the

@@ -200,8 +200,8 @@ impl CountedFilter {
     }
     fn prefetch(&self, h: u64) {
         let (w, _) = Self::place(h);
-        super::bounded::prefetch_read(&self.cur[w]);
-        super::bounded::prefetch_read(&self.prev[w]);
+        crate::hint::prefetch(&self.cur[w]);
+        crate::hint::prefetch(&self.prev[w]);
     }
     fn may_hold(&self, h: u64) -> bool {
         let (w, b) = Self::place(h);

@@ -20,6 +20,7 @@
 
 pub mod batch;
 pub mod decode;
+mod index;
 pub mod one_way;
 pub mod table;
 

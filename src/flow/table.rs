@@ -10,9 +10,9 @@
 //! Owns flow state only: no decoding, no detection, no I/O, no clock (time is the packet's).
 
 use super::decode::{Packet, tcp_flags};
+use super::index::FlowIndex;
 use super::one_way::OneWayGuard;
 use crate::model::{ObsKind, Observation, Proto};
-use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -226,9 +226,9 @@ pub struct TableStats {
 
 /// Bounded flow table.
 pub struct FlowTable {
-    /// Index from key to slab slot. It stores only the 4-byte slot number (the key lives in
-    /// the slab), so a million flows cost a few MB of index rather than a copy of every key.
-    map: HashTable<u32>,
+    /// Index from key hash to slab slot (the key lives in the slab): one cache line per
+    /// lookup, which can be loaded ahead of time (see `prefetch_removal`).
+    map: FlowIndex,
     hasher: foldhash::fast::RandomState,
     slab: Vec<Entry>,
     free: Vec<u32>,
@@ -264,8 +264,12 @@ pub struct FlowTable {
 /// `Entry::born_us` of a slot on the free list.
 const FREE: i64 = i64::MIN;
 
-/// Index room reserved up front (see `FlowTable::new`).
+/// Flows the index has room for before it first grows (growing re-places every live flow;
+/// a busy edge reaches this many within seconds).
 const INDEX_RESERVE: usize = 1 << 16;
+
+/// How many closed flows ahead [`FlowTable::prefetch_removal`] starts loading.
+const REMOVAL_AHEAD: usize = 8;
 
 /// Timeouts are looked at no more often than this (microseconds of data time).
 const EXPIRY_CHECK_US: i64 = 10_000;
@@ -279,10 +283,7 @@ impl FlowTable {
         let cap = cap.clamp(1, NIL as usize - 1);
         let idle_us = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
         FlowTable {
-            // Flows come and go all the time: an index kept well below full never has to be
-            // rebuilt in place to clear deleted markers (each rebuild re-hashes every live
-            // flow). Grows past this like any table.
-            map: HashTable::with_capacity(cap.min(INDEX_RESERVE)),
+            map: FlowIndex::with_capacity(cap.min(INDEX_RESERVE)),
             hasher: foldhash::fast::RandomState::default(),
             slab: Vec::new(),
             free: Vec::new(),
@@ -358,11 +359,7 @@ impl FlowTable {
         let (key, from_a) = FlowKey::of(p);
         let hash = self.hasher.hash_one(key);
         let slab = &self.slab;
-        match self
-            .map
-            .find(hash, |&i| slab[i as usize].key == key)
-            .copied()
-        {
+        match self.map.find(hash, |i| slab[i as usize].key == key) {
             Some(i) => self.update(i, ts, now, p, from_a, out),
             None => self.start(key, ts, now, p, from_a, out),
         }
@@ -411,6 +408,10 @@ impl FlowTable {
             if now.saturating_sub(closed) <= linger {
                 break;
             }
+            self.prefetch_removal(
+                self.closing.get(REMOVAL_AHEAD).map(|c| c.0),
+                self.closing.get(REMOVAL_AHEAD / 2).map(|c| c.0),
+            );
             self.closing.pop_front();
             let e = &self.slab[i as usize];
             if e.born_us != born || e.state & st::DONE == 0 {
@@ -435,6 +436,26 @@ impl FlowTable {
             if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
                 e.failed = true;
                 self.judge(i, out);
+            }
+        }
+    }
+
+    /// Flows leave the closing queue in runs (one run per expiry check): while removing one,
+    /// start loading what removing later ones will touch. `far`'s entry first; `near`'s entry
+    /// was loaded that way a few removals ago, so its index line and list neighbours can be
+    /// found now.
+    #[inline]
+    fn prefetch_removal(&self, far: Option<u32>, near: Option<u32>) {
+        if let Some(i) = far {
+            crate::hint::prefetch(&self.slab[i as usize]);
+        }
+        if let Some(i) = near {
+            let e = &self.slab[i as usize];
+            self.map.prefetch(self.hasher.hash_one(e.key));
+            for n in [e.prev, e.next] {
+                if n != NIL {
+                    crate::hint::prefetch(&self.slab[n as usize]);
+                }
             }
         }
     }
@@ -545,10 +566,7 @@ impl FlowTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        let (slab, hasher) = (&self.slab, &self.hasher);
-        self.map.insert_unique(self.hasher.hash_one(key), i, |&j| {
-            hasher.hash_one(slab[j as usize].key)
-        });
+        self.map.insert(self.hasher.hash_one(key), i);
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
@@ -701,9 +719,7 @@ impl FlowTable {
         // `unlink` is a no-op on an entry that is not linked.
         self.unlink(i);
         let key = self.slab[i as usize].key;
-        if let Ok(entry) = self.map.find_entry(self.hasher.hash_one(key), |&j| j == i) {
-            entry.remove();
-        }
+        self.map.remove(self.hasher.hash_one(key), i);
         // A free slot matches no pending attempt or closing check (their `born_us` differs),
         // so a flow already removed is neither judged nor freed a second time.
         self.slab[i as usize].born_us = FREE;

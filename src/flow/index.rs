@@ -1,0 +1,225 @@
+//! The flow table's index: flow hash → slab slot.
+//!
+//! A general hash table puts a flow's control bytes, its slot number and its entry in three
+//! places, so a flow seen for the first time (or removed) waits for memory three times, and
+//! gives no way to start those loads early. Here a cell is one `u64` (the hash's top 32 bits
+//! and the slot number) in a linear-probing array kept at most half full: a lookup reads one
+//! cache line, whose address the caller can compute, and [`FlowIndex::prefetch`] ahead of
+//! time. Deletion shifts the rest of the probe run back, so no tombstones build up however
+//! many flows come and go.
+//!
+//! Pure and self-contained: keys live in the caller's slab; the caller's `eq` compares them.
+
+/// Cell of an empty place. A real cell never equals it: slots are below `u32::MAX`.
+const EMPTY: u64 = u64::MAX;
+
+/// Cells per 64-byte cache line.
+const PER_LINE: usize = 8;
+
+#[derive(Debug)]
+pub(super) struct FlowIndex {
+    cells: Vec<u64>,
+    /// log2 of the cell count (at most 32: homes come from the hash's top 32 bits).
+    bits: u32,
+    len: usize,
+}
+
+impl FlowIndex {
+    /// Room for `n` flows before the first growth.
+    pub(super) fn with_capacity(n: usize) -> FlowIndex {
+        let bits = (2 * n.max(PER_LINE))
+            .next_power_of_two()
+            .trailing_zeros()
+            .min(32);
+        FlowIndex {
+            cells: vec![EMPTY; 1 << bits],
+            bits,
+            len: 0,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The cell's hash part: the hash's top 32 bits. It picks the home place and, compared
+    /// first, saves nearly every key comparison with another flow.
+    #[inline]
+    fn tag(hash: u64) -> u32 {
+        (hash >> 32) as u32
+    }
+
+    #[inline]
+    fn home(&self, tag: u32) -> usize {
+        // bits ≥ 4, so the shift is below 32.
+        (tag >> (32 - self.bits)) as usize
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.cells.len() - 1
+    }
+
+    /// Start loading the cache line a lookup of `hash` reads first.
+    #[inline]
+    pub(super) fn prefetch(&self, hash: u64) {
+        crate::hint::prefetch(&self.cells[self.home(Self::tag(hash))]);
+    }
+
+    /// The slot of the flow with `hash` for which `eq(slot)` holds.
+    #[inline]
+    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let tag = Self::tag(hash);
+        let mask = self.mask();
+        let mut i = self.home(tag);
+        loop {
+            let c = self.cells[i];
+            if c == EMPTY {
+                return None;
+            }
+            if (c >> 32) as u32 == tag && eq(c as u32) {
+                return Some(c as u32);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Add `slot` under `hash` (the caller knows it is not there yet).
+    pub(super) fn insert(&mut self, hash: u64, slot: u32) {
+        debug_assert!(slot != u32::MAX);
+        if 2 * (self.len + 1) > self.cells.len() && self.bits < 32 {
+            self.grow();
+        }
+        let tag = Self::tag(hash);
+        self.place(u64::from(tag) << 32 | u64::from(slot));
+        self.len += 1;
+    }
+
+    fn place(&mut self, cell: u64) {
+        let mask = self.mask();
+        let mut i = self.home((cell >> 32) as u32);
+        while self.cells[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.cells[i] = cell;
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::replace(&mut self.cells, vec![EMPTY; 1 << (self.bits + 1)]);
+        self.bits += 1;
+        for c in old {
+            if c != EMPTY {
+                self.place(c);
+            }
+        }
+    }
+
+    /// Remove `slot`, filed under `hash`. False when it was not there.
+    pub(super) fn remove(&mut self, hash: u64, slot: u32) -> bool {
+        let cell = u64::from(Self::tag(hash)) << 32 | u64::from(slot);
+        let mask = self.mask();
+        let mut i = self.home(Self::tag(hash));
+        loop {
+            match self.cells[i] {
+                EMPTY => return false,
+                c if c == cell => break,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        // Backward-shift deletion: pull each later cell of the run into the hole unless its
+        // home lies cyclically in (hole, cell], where moving it would put it before its home.
+        let mut hole = i;
+        let mut j = (i + 1) & mask;
+        loop {
+            let c = self.cells[j];
+            if c == EMPTY {
+                break;
+            }
+            let home = self.home((c >> 32) as u32);
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.cells[hole] = c;
+                hole = j;
+            }
+            j = (j + 1) & mask;
+        }
+        self.cells[hole] = EMPTY;
+        self.len -= 1;
+        true
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.cells.fill(EMPTY);
+        self.len = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Hashes that pile slots onto five homes, one at the very end, so runs wrap and overlap.
+    fn crowded(slot: u32) -> u64 {
+        let home: u64 = [0, 0x4000_0000, 0x8000_0000, 0xc000_0000, 0xffff_ffff][slot as usize % 5];
+        home << 32 | u64::from(slot)
+    }
+
+    #[test]
+    fn agrees_with_a_map_through_inserts_and_removals() {
+        let mut ix = FlowIndex::with_capacity(4);
+        let mut model: HashMap<u32, u64> = HashMap::new();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..20_000u32 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let slot = (rng % 300) as u32;
+            let hash = if step % 3 == 0 {
+                crowded(slot)
+            } else {
+                rng.rotate_left(17)
+            };
+            match model.get(&slot) {
+                Some(&h) => {
+                    assert!(ix.remove(h, slot), "step {step}: slot {slot} missing");
+                    model.remove(&slot);
+                }
+                None => {
+                    ix.insert(hash, slot);
+                    model.insert(slot, hash);
+                }
+            }
+            assert_eq!(ix.len(), model.len());
+            if step % 97 == 0 {
+                for (&s, &h) in &model {
+                    assert_eq!(ix.find(h, |x| x == s), Some(s), "step {step}");
+                }
+                assert!(2 * ix.len() <= ix.cells.len());
+            }
+        }
+        for (&s, &h) in &model {
+            assert!(ix.remove(h, s));
+        }
+        assert_eq!(ix.len(), 0);
+        assert!(ix.cells.iter().all(|&c| c == EMPTY));
+    }
+
+    #[test]
+    fn a_missing_slot_is_not_found_or_removed() {
+        let mut ix = FlowIndex::with_capacity(8);
+        ix.insert(crowded(1), 1);
+        ix.insert(crowded(6), 6); // same home as 1
+        assert_eq!(ix.find(crowded(6), |s| s == 11), None);
+        assert!(!ix.remove(crowded(11), 11));
+        assert!(!ix.remove(crowded(2), 6), "filed under another hash");
+        assert_eq!(ix.find(crowded(1), |s| s == 1), Some(1));
+        ix.clear();
+        assert_eq!(ix.len(), 0);
+        assert_eq!(ix.find(crowded(1), |_| true), None);
+    }
+}
