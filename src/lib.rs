@@ -17,5 +17,6 @@ pub mod model;
 pub mod notify;
 pub mod parse;
 pub mod policy;
+mod slot_index;
 pub mod store;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use crate::detect::{DetectContext, Detector, Detectors};
 use crate::flow::batch::PacketRecord;
 use crate::inventory::correlate::Correlator;
 use crate::inventory::{Campus, Inventory};
-use crate::model::{Category, Evidence, Finding, Observation, SensorStats, Subject};
+use crate::model::{Category, Evidence, Finding, ObsKind, Observation, SensorStats, Subject};
 use crate::parse::{LineParser, ParseContext, Parsed};
 
 /// Counters for one pipeline (exported as metrics by the agent).
@@ -87,6 +87,13 @@ impl Pipeline {
         for (i, r) in batch.iter().enumerate() {
             if let Some(next) = batch.get(i + AHEAD) {
                 prefetch(&self.detectors, next);
+            }
+            // A flow's summary is counted and goes no further: detectors count a packet
+            // connection at its attempt and verdict (see `Detectors::observe`), and a third of
+            // packet records are summaries.
+            if r.kind == ObsKind::Flow {
+                self.stats.observations += 1;
+                continue;
             }
             self.observe(&r.observation(), src);
         }

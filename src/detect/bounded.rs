@@ -1,7 +1,7 @@
 //! Bounded state for detectors: a capped map with CLOCK (second-chance) eviction, a capped
 //! distinct-value counter, and a tumbling window. Owns no detection logic; every detector keeps
 //! its attacker-keyed state in these so memory is bounded whatever the input (DESIGN invariant 5).
-use hashbrown::HashTable;
+use crate::slot_index::SlotIndex;
 use jiff::{SignedDuration, Timestamp};
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -13,11 +13,11 @@ use std::hash::{BuildHasher, Hash};
 /// on the packet path, and an attacker who cannot learn the seed cannot aim collisions (and
 /// the cap bounds the damage if they could).
 ///
-/// The index holds only 4-byte slot numbers; keys and their hashes live in the slots. That
-/// keeps the index small enough to stay in cache, and evicting needs no rehash of the old key.
+/// The index ([`SlotIndex`]) holds the hash's top half and the slot number; keys and their
+/// full hashes live in the slots, so evicting needs no rehash of the old key.
 #[derive(Debug)]
 pub struct BoundedMap<K, V> {
-    index: HashTable<u32>,
+    index: SlotIndex,
     hasher: foldhash::fast::RandomState,
     slots: Vec<Slot<K, V>>,
     /// CLOCK reference bits, apart from the slots so the hand's sweep reads one dense array
@@ -39,8 +39,8 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     /// Slot room reserved up front: tables at the default caps (up to 2^17) never move their
     /// slots on the packet path, which would copy every one each time they doubled; larger
     /// caps grow from there. Untouched reserved pages cost no memory. (The index is not
-    /// reserved: it is rebuilt cheaply, and a sparse index of a small table costs a cache
-    /// miss per lookup.)
+    /// reserved: it grows cheaply, and a sparse index of a small table costs a cache miss
+    /// per lookup.)
     const RESERVE: usize = 1 << 17;
 
     /// A map that never holds more than `cap` entries (at least 1).
@@ -48,7 +48,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         let cap = cap.clamp(1, u32::MAX as usize);
         let reserve = cap.min(Self::RESERVE);
         BoundedMap {
-            index: HashTable::new(),
+            index: SlotIndex::with_capacity(0),
             hasher: foldhash::fast::RandomState::default(),
             slots: Vec::with_capacity(reserve),
             referenced: Vec::with_capacity(reserve),
@@ -79,10 +79,10 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     {
         let slots = &self.slots;
         self.index
-            .find(self.hasher.hash_one(key), |&i| {
+            .find(self.hasher.hash_one(key), |i| {
                 slots[i as usize].key.borrow() == key
             })
-            .map(|&i| i as usize)
+            .map(|i| i as usize)
     }
 
     /// Look up without marking the entry as used.
@@ -115,7 +115,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     ) -> &mut V {
         let hash = self.hasher.hash_one(&key);
         let slots = &self.slots;
-        if let Some(&i) = self.index.find(hash, |&i| slots[i as usize].key == key) {
+        if let Some(i) = self.index.find(hash, |i| slots[i as usize].key == key) {
             self.referenced[i as usize] = true;
             return &mut self.slots[i as usize].value;
         }
@@ -127,9 +127,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
                 value: init(),
             });
             self.referenced.push(true);
-            let slots = &self.slots;
-            self.index
-                .insert_unique(hash, i as u32, |&j| slots[j as usize].hash);
+            self.index.insert(hash, i as u32);
             return &mut self.slots[i].value;
         }
         // Full: advance the hand, giving referenced entries a second chance. Terminates within
@@ -149,13 +147,8 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         self.hand = victim + 1;
         self.evictions += 1;
         self.referenced[victim] = true;
-        let old = self.slots[victim].hash;
-        if let Ok(e) = self.index.find_entry(old, |&j| j as usize == victim) {
-            e.remove();
-        }
-        let slots = &self.slots;
-        self.index
-            .insert_unique(hash, victim as u32, |&j| slots[j as usize].hash);
+        self.index.remove(self.slots[victim].hash, victim as u32);
+        self.index.insert(hash, victim as u32);
         let slot = &mut self.slots[victim];
         slot.hash = hash;
         slot.key = key;
@@ -169,24 +162,15 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let slots = &self.slots;
-        let (i, _) = self
-            .index
-            .find_entry(self.hasher.hash_one(key), |&i| {
-                slots[i as usize].key.borrow() == key
-            })
-            .ok()?
-            .remove();
-        let i = i as usize;
+        let i = self.find(key)?;
+        self.index.remove(self.slots[i].hash, i as u32);
         let last = self.slots.len() - 1;
         let slot = self.slots.swap_remove(i);
         self.referenced.swap_remove(i);
         if i < last {
             // The former last slot now lives at `i`: point its index entry there.
-            let moved = self.slots[i].hash;
-            if let Some(j) = self.index.find_mut(moved, |&j| j as usize == last) {
-                *j = i as u32;
-            }
+            self.index
+                .repoint(self.slots[i].hash, last as u32, i as u32);
         }
         Some(slot.value)
     }

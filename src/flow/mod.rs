@@ -20,7 +20,6 @@
 
 pub mod batch;
 pub mod decode;
-mod index;
 pub mod one_way;
 pub mod table;
 

@@ -10,9 +10,9 @@
 //! Owns flow state only: no decoding, no detection, no I/O, no clock (time is the packet's).
 
 use super::decode::{Packet, tcp_flags};
-use super::index::FlowIndex;
 use super::one_way::OneWayGuard;
 use crate::model::{ObsKind, Observation, Proto};
+use crate::slot_index::SlotIndex;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
@@ -228,7 +228,7 @@ pub struct TableStats {
 pub struct FlowTable {
     /// Index from key hash to slab slot (the key lives in the slab): one cache line per
     /// lookup, which can be loaded ahead of time (see `prefetch_removal`).
-    map: FlowIndex,
+    map: SlotIndex,
     hasher: foldhash::fast::RandomState,
     slab: Vec<Entry>,
     free: Vec<u32>,
@@ -283,7 +283,7 @@ impl FlowTable {
         let cap = cap.clamp(1, NIL as usize - 1);
         let idle_us = i64::try_from(idle.as_micros()).unwrap_or(i64::MAX);
         FlowTable {
-            map: FlowIndex::with_capacity(cap.min(INDEX_RESERVE)),
+            map: SlotIndex::with_capacity(cap.min(INDEX_RESERVE)),
             hasher: foldhash::fast::RandomState::default(),
             slab: Vec::new(),
             free: Vec::new(),

@@ -1,14 +1,15 @@
-//! The flow table's index: flow hash → slab slot.
+//! An index from a key's hash to the slot where the caller keeps the key and its value: the
+//! flow table's and the detectors' bounded maps.
 //!
-//! A general hash table puts a flow's control bytes, its slot number and its entry in three
-//! places, so a flow seen for the first time (or removed) waits for memory three times, and
+//! A general hash table puts a key's control byte, its slot number and its entry in three
+//! places, so a key seen for the first time (or removed) waits for memory three times, and
 //! gives no way to start those loads early. Here a cell is one `u64` (the hash's top 32 bits
 //! and the slot number) in a linear-probing array kept at most half full: a lookup reads one
-//! cache line, whose address the caller can compute, and [`FlowIndex::prefetch`] ahead of
+//! cache line, whose address [`SlotIndex::prefetch`] can compute and start loading ahead of
 //! time. Deletion shifts the rest of the probe run back, so no tombstones build up however
-//! many flows come and go.
+//! many keys come and go.
 //!
-//! Pure and self-contained: keys live in the caller's slab; the caller's `eq` compares them.
+//! Pure and self-contained: keys live in the caller's slots; the caller's `eq` compares them.
 
 /// Cell of an empty place. A real cell never equals it: slots are below `u32::MAX`.
 const EMPTY: u64 = u64::MAX;
@@ -17,28 +18,28 @@ const EMPTY: u64 = u64::MAX;
 const PER_LINE: usize = 8;
 
 #[derive(Debug)]
-pub(super) struct FlowIndex {
+pub(crate) struct SlotIndex {
     cells: Vec<u64>,
     /// log2 of the cell count (at most 32: homes come from the hash's top 32 bits).
     bits: u32,
     len: usize,
 }
 
-impl FlowIndex {
+impl SlotIndex {
     /// Room for `n` flows before the first growth.
-    pub(super) fn with_capacity(n: usize) -> FlowIndex {
+    pub(crate) fn with_capacity(n: usize) -> SlotIndex {
         let bits = (2 * n.max(PER_LINE))
             .next_power_of_two()
             .trailing_zeros()
             .min(32);
-        FlowIndex {
+        SlotIndex {
             cells: vec![EMPTY; 1 << bits],
             bits,
             len: 0,
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
@@ -62,13 +63,13 @@ impl FlowIndex {
 
     /// Start loading the cache line a lookup of `hash` reads first.
     #[inline]
-    pub(super) fn prefetch(&self, hash: u64) {
+    pub(crate) fn prefetch(&self, hash: u64) {
         crate::hint::prefetch(&self.cells[self.home(Self::tag(hash))]);
     }
 
     /// The slot of the flow with `hash` for which `eq(slot)` holds.
     #[inline]
-    pub(super) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
         let tag = Self::tag(hash);
         let mask = self.mask();
         let mut i = self.home(tag);
@@ -85,7 +86,7 @@ impl FlowIndex {
     }
 
     /// Add `slot` under `hash` (the caller knows it is not there yet).
-    pub(super) fn insert(&mut self, hash: u64, slot: u32) {
+    pub(crate) fn insert(&mut self, hash: u64, slot: u32) {
         debug_assert!(slot != u32::MAX);
         if 2 * (self.len + 1) > self.cells.len() && self.bits < 32 {
             self.grow();
@@ -115,7 +116,7 @@ impl FlowIndex {
     }
 
     /// Remove `slot`, filed under `hash`. False when it was not there.
-    pub(super) fn remove(&mut self, hash: u64, slot: u32) -> bool {
+    pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
         let cell = u64::from(Self::tag(hash)) << 32 | u64::from(slot);
         let mask = self.mask();
         let mut i = self.home(Self::tag(hash));
@@ -152,7 +153,26 @@ impl FlowIndex {
         true
     }
 
-    pub(super) fn clear(&mut self) {
+    /// The entry of `from`, filed under `hash`, now points at slot `to` (the caller moved
+    /// it). False when it was not there.
+    pub(crate) fn repoint(&mut self, hash: u64, from: u32, to: u32) -> bool {
+        let tag = Self::tag(hash);
+        let cell = u64::from(tag) << 32 | u64::from(from);
+        let mask = self.mask();
+        let mut i = self.home(tag);
+        loop {
+            match self.cells[i] {
+                EMPTY => return false,
+                c if c == cell => {
+                    self.cells[i] = u64::from(tag) << 32 | u64::from(to);
+                    return true;
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
         self.cells.fill(EMPTY);
         self.len = 0;
     }
@@ -171,7 +191,7 @@ mod tests {
 
     #[test]
     fn agrees_with_a_map_through_inserts_and_removals() {
-        let mut ix = FlowIndex::with_capacity(4);
+        let mut ix = SlotIndex::with_capacity(4);
         let mut model: HashMap<u32, u64> = HashMap::new();
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         for step in 0..20_000u32 {
@@ -211,12 +231,16 @@ mod tests {
 
     #[test]
     fn a_missing_slot_is_not_found_or_removed() {
-        let mut ix = FlowIndex::with_capacity(8);
+        let mut ix = SlotIndex::with_capacity(8);
         ix.insert(crowded(1), 1);
         ix.insert(crowded(6), 6); // same home as 1
         assert_eq!(ix.find(crowded(6), |s| s == 11), None);
         assert!(!ix.remove(crowded(11), 11));
         assert!(!ix.remove(crowded(2), 6), "filed under another hash");
+        assert!(ix.repoint(crowded(6), 6, 16));
+        assert_eq!(ix.find(crowded(6), |s| s == 6), None);
+        assert_eq!(ix.find(crowded(6), |s| s == 16), Some(16));
+        assert!(!ix.repoint(crowded(6), 6, 26), "moved already");
         assert_eq!(ix.find(crowded(1), |s| s == 1), Some(1));
         ix.clear();
         assert_eq!(ix.len(), 0);
