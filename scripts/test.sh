@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run execs this file):
-#   system packages, rustfmt, clippy (warnings are errors), unit + integration tests, doc tests.
+#   system packages, rustfmt, clippy (warnings are errors), unit + integration tests, doc tests,
+#   and the API docs (broken or private intra-doc links are errors).
 # Benches are compiled by clippy but not run (`cargo bench` runs them; see README).
 # Tests that need root (network namespaces, live capture) skip themselves when not root.
 set -euo pipefail
@@ -35,6 +36,7 @@ step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy -j"$JOBS" --all-targets -- -D warnings
 step "tests" cargo test -j"$JOBS" --lib --bins --tests
 step "doc tests" cargo test -j"$JOBS" --doc
+step "docs" env RUSTDOCFLAGS="-D warnings" cargo doc -j"$JOBS" --no-deps --lib
 
 total=$(( $(date +%s) - start ))
 echo

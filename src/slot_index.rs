@@ -4,9 +4,9 @@
 //! A general hash table puts a key's control byte, its slot number and its entry in three
 //! places, so a key seen for the first time (or removed) waits for memory three times, and
 //! gives no way to start those loads early. Here a cell is one `u64` (the hash's top 32 bits
-//! and the slot number) in a linear-probing array kept at most half full: a lookup reads one
-//! cache line, whose address [`SlotIndex::prefetch`] can compute and start loading ahead of
-//! time. Deletion shifts the rest of the probe run back, so no tombstones build up however
+//! and the slot number) in a linear-probing array kept at most half full: a lookup usually
+//! reads one cache line (a probe run may cross into the next), whose address
+//! [`SlotIndex::prefetch`] can compute and start loading ahead of time. Deletion shifts the rest of the probe run back, so no tombstones build up however
 //! many keys come and go.
 //!
 //! Pure and self-contained: keys live in the caller's slots; the caller's `eq` compares them.
@@ -26,7 +26,7 @@ pub(crate) struct SlotIndex {
 }
 
 impl SlotIndex {
-    /// Room for `n` flows before the first growth.
+    /// Room for `n` keys before the first growth.
     pub(crate) fn with_capacity(n: usize) -> SlotIndex {
         let bits = (2 * n.max(PER_LINE))
             .next_power_of_two()
@@ -44,7 +44,7 @@ impl SlotIndex {
     }
 
     /// The cell's hash part: the hash's top 32 bits. It picks the home place and, compared
-    /// first, saves nearly every key comparison with another flow.
+    /// first, saves nearly every comparison with another key.
     #[inline]
     fn tag(hash: u64) -> u32 {
         (hash >> 32) as u32
@@ -67,7 +67,7 @@ impl SlotIndex {
         crate::hint::prefetch(&self.cells[self.home(Self::tag(hash))]);
     }
 
-    /// The slot of the flow with `hash` for which `eq(slot)` holds.
+    /// The slot filed under `hash` for which `eq(slot)` holds.
     #[inline]
     pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
         let tag = Self::tag(hash);
@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_a_map_through_inserts_and_removals() {
+    fn agrees_with_a_map_through_inserts_moves_and_removals() {
         let mut ix = SlotIndex::with_capacity(4);
         let mut model: HashMap<u32, u64> = HashMap::new();
         let mut rng = 0x2545_f491_4f6c_dd1du64;
@@ -205,6 +205,16 @@ mod tests {
                 rng.rotate_left(17)
             };
             match model.get(&slot) {
+                // Now and then the caller moves a key to a free slot instead (BoundedMap's
+                // swap-remove does).
+                Some(&h) if step % 5 == 0 && !model.contains_key(&(slot + 300)) => {
+                    assert!(
+                        ix.repoint(h, slot, slot + 300),
+                        "step {step}: slot {slot} missing"
+                    );
+                    model.remove(&slot);
+                    model.insert(slot + 300, h);
+                }
                 Some(&h) => {
                     assert!(ix.remove(h, slot), "step {step}: slot {slot} missing");
                     model.remove(&slot);

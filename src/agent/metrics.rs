@@ -97,7 +97,7 @@ pub struct Metrics {
     pub capture_interface_drops: Gauges<InterfaceLabels>,
     pub flow_evictions: Counter,
     pub detector_evictions_by: Counters<DetectorLabels>,
-    /// IDS sensor gauges per source, in the order of [`SENSOR_GAUGES`].
+    /// IDS sensor gauges per source, in the order of `SENSOR_GAUGES`.
     pub sensor_gauges: [Gauges<SourceLabels>; 9],
 }
 

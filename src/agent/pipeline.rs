@@ -212,3 +212,62 @@ impl Pipeline {
         self.detectors.stats()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Proto;
+
+    fn demo() -> Config {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/cordon.toml");
+        crate::config::load(std::path::Path::new(path)).unwrap()
+    }
+
+    fn record(kind: ObsKind, n: u8) -> PacketRecord {
+        PacketRecord {
+            time: jiff::Timestamp::from_second(1_800_000_000 + i64::from(n)).unwrap(),
+            kind,
+            proto: Proto::Tcp,
+            icmp: None,
+            src: Some([10, 20, 0, n].into()),
+            dst: Some([198, 51, 100, n].into()),
+            src_port: Some(40_000),
+            dst_port: Some(443),
+            packets: 1,
+            bytes: 60,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn packet_flow_summaries_are_counted_but_reach_no_detector() {
+        let cfg = demo();
+        let view = SourceView {
+            name: "capture".into(),
+            campus: Campus::new(&cfg.campus.networks),
+        };
+        let mut p = Pipeline::new(&cfg);
+        // Many summaries of refused connections from one campus host to many peers: were they
+        // taken for connections, they would be the scan and flood detectors' input.
+        let batch: Vec<PacketRecord> = (0..200u8)
+            .map(|n| PacketRecord {
+                src: Some([10, 20, 0, 1].into()),
+                note: Some("attempt:rst"),
+                ..record(ObsKind::Flow, n)
+            })
+            .chain([record(ObsKind::ConnAttempt, 1)])
+            .collect();
+        p.observe_packets(&batch, &view);
+        assert_eq!(p.stats.observations, 201, "every record is counted");
+        assert!(p.take_findings().is_empty());
+        // The detectors hold what the attempt alone gives them.
+        let mut alone = Pipeline::new(&cfg);
+        alone.observe_packets(&batch[200..], &view);
+        assert_eq!(alone.stats.observations, 1);
+        assert_eq!(p.detect_stats(), alone.detect_stats());
+        assert!(
+            p.detect_stats().flood.tracked > 0,
+            "the attempt did reach them"
+        );
+    }
+}

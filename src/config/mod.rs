@@ -4,7 +4,7 @@
 //!
 //! Two stages. Reading (serde) stops at the first problem: a syntax error, an unknown key, a
 //! wrong type or a bad value, each reported with its dotted path (`sources[0].kind`). After a
-//! successful read, [`validate`] checks the whole config and reports *every* problem it finds.
+//! successful read, [`mod@validate`] checks the whole config and reports *every* problem it finds.
 
 mod de;
 pub mod env;

@@ -771,7 +771,7 @@ impl Default for EnforceConfig {
     }
 }
 
-/// One enforcement hook. Read through [`RawHook`] so that every key (including secret headers)
+/// One enforcement hook. Read through `RawHook` so that every key (including secret headers)
 /// is reported with its full path.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "RawHook")]

@@ -13,7 +13,7 @@ use std::hash::{BuildHasher, Hash};
 /// on the packet path, and an attacker who cannot learn the seed cannot aim collisions (and
 /// the cap bounds the damage if they could).
 ///
-/// The index ([`SlotIndex`]) holds the hash's top half and the slot number; keys and their
+/// The index (a `SlotIndex`) holds the hash's top half and the slot number; keys and their
 /// full hashes live in the slots, so evicting needs no rehash of the old key.
 #[derive(Debug)]
 pub struct BoundedMap<K, V> {
@@ -147,7 +147,8 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         self.hand = victim + 1;
         self.evictions += 1;
         self.referenced[victim] = true;
-        self.index.remove(self.slots[victim].hash, victim as u32);
+        let filed = self.index.remove(self.slots[victim].hash, victim as u32);
+        debug_assert!(filed, "an occupied slot is always indexed");
         self.index.insert(hash, victim as u32);
         let slot = &mut self.slots[victim];
         slot.hash = hash;
@@ -163,14 +164,17 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let i = self.find(key)?;
-        self.index.remove(self.slots[i].hash, i as u32);
+        let filed = self.index.remove(self.slots[i].hash, i as u32);
+        debug_assert!(filed, "a slot found through the index is in it");
         let last = self.slots.len() - 1;
         let slot = self.slots.swap_remove(i);
         self.referenced.swap_remove(i);
         if i < last {
             // The former last slot now lives at `i`: point its index entry there.
-            self.index
+            let filed = self
+                .index
                 .repoint(self.slots[i].hash, last as u32, i as u32);
+            debug_assert!(filed, "an occupied slot is always indexed");
         }
         Some(slot.value)
     }

@@ -96,7 +96,7 @@ impl FloodDetector {
 }
 
 impl FloodDetector {
-    /// About to see `obs`: start loading what it will touch (see [`Doorkeeper::prefetch`]).
+    /// About to see `obs`: start loading what it will touch (see [`super::Doorkeeper::prefetch`]).
     pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
         self.pairs.prefetch(&(src, dst));
     }

@@ -179,7 +179,8 @@ impl Detectors {
         out: &mut Vec<Evidence>,
     ) {
         // A packet flow's summary tells no detector anything its attempt and verdict did not
-        // (each counts a connection once, at those); a third of packet records end here.
+        // (each counts a connection once, at those). `Pipeline::observe_packets` stops them
+        // before they get here; this keeps other callers right.
         if obs.from_packets && obs.kind == ObsKind::Flow {
             return;
         }

@@ -1,4 +1,4 @@
-//! Packets → observations. [`FlowEngine`] decodes each captured frame ([`decode`]) and tracks
+//! Packets → observations. [`FlowEngine`] decodes each captured frame ([`mod@decode`]) and tracks
 //! it in a bounded flow table ([`table`]), emitting at most a few [`Observation`]s per packet:
 //!
 //! - `ConnAttempt` on an initiator's SYN, the first packet of a new UDP flow, or an ICMP query

@@ -226,8 +226,8 @@ pub struct TableStats {
 
 /// Bounded flow table.
 pub struct FlowTable {
-    /// Index from key hash to slab slot (the key lives in the slab): one cache line per
-    /// lookup, which can be loaded ahead of time (see `prefetch_removal`).
+    /// Index from key hash to slab slot (the key lives in the slab): usually one cache line
+    /// per lookup, which can be loaded ahead of time (see `prefetch_removal`).
     map: SlotIndex,
     hasher: foldhash::fast::RandomState,
     slab: Vec<Entry>,
@@ -719,7 +719,8 @@ impl FlowTable {
         // `unlink` is a no-op on an entry that is not linked.
         self.unlink(i);
         let key = self.slab[i as usize].key;
-        self.map.remove(self.hasher.hash_one(key), i);
+        let filed = self.map.remove(self.hasher.hash_one(key), i);
+        debug_assert!(filed, "a live flow is always indexed");
         // A free slot matches no pending attempt or closing check (their `born_us` differs),
         // so a flow already removed is neither judged nor freed a second time.
         self.slab[i as usize].born_us = FREE;

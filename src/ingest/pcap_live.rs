@@ -2,7 +2,7 @@
 //!
 //! Design: the capture thread owns both the libpcap handle and a [`FlowEngine`], so a frame is
 //! decoded straight out of libpcap's ring buffer and never copied. What leaves the thread are
-//! batches of [`PacketRecord`]s, handed to a caller-supplied sink — typically a bounded
+//! batches of [`PacketRecord`](crate::flow::batch::PacketRecord)s, handed to a caller-supplied sink — typically a bounded
 //! channel sender — which may give back an emptied batch to fill next. A batch leaves when it
 //! is full, when no packet is waiting (so the end of a burst is never held back by a quiet
 //! link), and at least every 100 ms on a link that never goes quiet. When the sink blocks,

@@ -1,4 +1,4 @@
-//! Notices: rendering ([`render`]), answer-link signing ([`token`]), and delivery through the
+//! Notices: rendering ([`mod@render`]), answer-link signing ([`token`]), and delivery through the
 //! configured channels (SMTP, webhooks, a folder of files) with per-recipient rate limits and
 //! the retry schedule the outbox worker uses.
 //!
