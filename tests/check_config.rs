@@ -414,6 +414,48 @@ fn hook_type_and_keys() {
     );
 }
 
+/// BASE plus a live `pcap` source (sources[1]) on `interface` with filter `bpf`.
+fn with_live_capture(interface: &str, bpf: &str) -> String {
+    variant(
+        "[notify]",
+        &format!(
+            "[[sources]]\nname = \"span\"\nkind = \"pcap\"\nformat = \"pcap\"\ninterface = \"{interface}\"\nbpf = \"{bpf}\"\n\n[notify]"
+        ),
+    )
+}
+
+/// A live interface's filter is compiled for the framing the interface will have, found
+/// without opening it: `any` captures in Linux cooked framing, which has no VLAN tags and no
+/// Ethernet addresses, so such a filter is refused by check-config, not at start-up.
+#[test]
+fn live_capture_filter_is_checked_against_the_interfaces_link_type() {
+    let o = run_on(&with_live_capture("any", "vlan"), &[]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(
+            "error: sources[1].bpf: not a valid capture filter for interface any, a Linux cooked (SLL) capture: "
+        ),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        stdout(&run_on(&with_live_capture("any", "tcp port 22"), &[])),
+        "ok\n"
+    );
+    // Linux captures its loopback as Ethernet (sysfs type 772), so `vlan` compiles there.
+    if std::path::Path::new("/sys/class/net/lo/type").exists() {
+        assert_eq!(
+            stdout(&run_on(&with_live_capture("lo", "vlan"), &[])),
+            "ok\n"
+        );
+    }
+    // An interface that is not there (yet) is checked as Ethernet.
+    assert_eq!(
+        stdout(&run_on(&with_live_capture("cordon-none0", "vlan"), &[])),
+        "ok\n"
+    );
+}
+
 /// BASE plus a `pcap_file` source (sources[1]) reading `path` through filter `bpf`.
 fn with_capture_file(path: &str, bpf: &str) -> String {
     variant(

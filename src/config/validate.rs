@@ -418,6 +418,18 @@ fn sources(p: &mut Problems, sources: &[SourceConfig]) {
                     "interface",
                     s.interface.as_deref().is_some_and(|x| !x.trim().is_empty()),
                 );
+                if let Some(n) = s.interface.as_deref()
+                    && !n.trim().is_empty()
+                    && !is_interface_name(n)
+                {
+                    p.add(
+                        format!("{at}.interface"),
+                        format!(
+                            "{n:?} is not a network interface name (1 to 15 bytes, none of them \
+                             '/', ':' or white space, and not \".\" or \"..\")"
+                        ),
+                    );
+                }
                 unused(p, "path", s.path.is_some());
                 unused(p, "listen", s.listen.is_some());
                 unused(p, "transport", s.transport.is_some());
@@ -851,6 +863,14 @@ fn anchored(pat: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Could the kernel name a network interface `n`? The rules of Linux's `dev_valid_name`.
+fn is_interface_name(n: &str) -> bool {
+    (1..16).contains(&n.len())
+        && n != "."
+        && n != ".."
+        && !n.chars().any(|c| c == '/' || c == ':' || c.is_whitespace())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1029,6 +1049,14 @@ dir = "outbox"
 
     #[test]
     fn source_rules() {
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"pcap\"\nformat = \"pcap\"\ninterface = \"../lo\"",
+            "sources[0].interface: \"../lo\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\")",
+        );
+        has(
+            "[[sources]]\nname = \"a\"\nkind = \"pcap\"\nformat = \"pcap\"\ninterface = \"enp0s31f6-uplink0\"",
+            "sources[0].interface: \"enp0s31f6-uplink0\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\")",
+        );
         has(
             "[[sources]]\nname = \"a\"\nkind = \"file\"\nformat = \"snort\"\npath = \"x\"",
             "sources[0].format: unknown format \"snort\" (expected one of: suricata_eve, netfilter, pf, cisco_asa, zeek_conn, zeek_notice, sshd, dovecot, postfix, syslog_auth, pcap)",

@@ -108,6 +108,36 @@ struct Opened {
     link: LinkType,
 }
 
+/// The framing a live capture on `interface` will have, found without opening it (opening
+/// may need privileges `check-config` lacks): `any` is Linux cooked v1, as libpcap opens it by
+/// default; another interface by its ARP hardware type in `/sys/class/net`, mapped as libpcap
+/// maps it. `None` when that cannot be known now (no such interface yet, not Linux, a type
+/// cordon does not decode); opening the capture then tells.
+pub fn link_type(interface: &str) -> Option<LinkType> {
+    if interface == "any" {
+        return Some(LinkType::LinuxSll);
+    }
+    // An interface name is one path component; nothing else is looked up.
+    if interface.is_empty() || interface.contains('/') || interface == "." || interface == ".." {
+        return None;
+    }
+    let path = std::path::Path::new("/sys/class/net")
+        .join(interface)
+        .join("type");
+    match std::fs::read_to_string(path)
+        .ok()?
+        .trim()
+        .parse::<u32>()
+        .ok()?
+    {
+        // ARPHRD_ETHER, and ARPHRD_LOOPBACK: Linux captures its loopback as Ethernet.
+        1 | 772 => Some(LinkType::Ethernet),
+        // ARPHRD_NONE: tun devices, WireGuard.
+        65534 => Some(LinkType::RawIp),
+        _ => None,
+    }
+}
+
 fn open(cfg: &LiveSettings) -> Result<Opened, PcapError> {
     let err = |source| PcapError::Live {
         interface: cfg.interface.clone(),
