@@ -123,6 +123,15 @@ pub fn read_pcap_until(
     path: &Path,
     mut on_frame: impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
 ) -> Result<PcapCounts, PcapError> {
+    read_frames(path, |ts, link, frame, _| on_frame(ts, link, frame))
+}
+
+/// [`read_pcap_until`], also handing on each frame's length on the wire (its length before
+/// the snap length cut it), which capture filters need for `len`, `greater` and `less`.
+fn read_frames(
+    path: &Path,
+    mut on_frame: impl FnMut(Timestamp, LinkType, &[u8], u32) -> ControlFlow<()>,
+) -> Result<PcapCounts, PcapError> {
     if path != Path::new("-")
         && let Some(r) = fast::read(path, &mut on_frame)
     {
@@ -144,7 +153,7 @@ pub fn read_pcap_until(
                 let t = &pkt.header.ts;
                 match timestamp(t.tv_sec, t.tv_usec) {
                     Some(ts) => {
-                        if on_frame(ts, link, pkt.data).is_break() {
+                        if on_frame(ts, link, pkt.data, pkt.header.len).is_break() {
                             break;
                         }
                     }
@@ -191,8 +200,14 @@ impl FrameFilter {
         }
     }
 
-    /// Does `frame` pass the filter?
-    pub fn matches(&mut self, link: LinkType, frame: &[u8]) -> Result<bool, PcapError> {
+    /// Does `frame`, `wire_len` bytes long on the wire (at least the frame's own length is
+    /// assumed), pass the filter?
+    pub fn matches(
+        &mut self,
+        link: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+    ) -> Result<bool, PcapError> {
         let program = match &self.compiled {
             Some((l, p)) if *l == link => p,
             _ => {
@@ -203,7 +218,36 @@ impl FrameFilter {
                 &self.compiled.insert((link, p)).1
             }
         };
-        Ok(program.filter(frame))
+        Ok(run_filter(program, frame, wire_len))
+    }
+}
+
+// libpcap's filter interpreter. `pcap::BpfProgram::filter` takes the captured length as the
+// length on the wire, which breaks `len`, `greater` and `less` on a capture cut by its snap
+// length; this takes both.
+unsafe extern "C" {
+    fn bpf_filter(
+        program: *const pcap::BpfInstruction,
+        packet: *const u8,
+        wire_len: std::ffi::c_uint,
+        captured_len: std::ffi::c_uint,
+    ) -> std::ffi::c_uint;
+}
+
+fn run_filter(program: &pcap::BpfProgram, frame: &[u8], wire_len: u32) -> bool {
+    let insns = program.get_instructions();
+    let captured = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+    // SAFETY: `insns` is a whole program compiled and validated by libpcap, alive for the
+    // call (`BpfInstruction` is `repr(transparent)` over libpcap's `struct bpf_insn`);
+    // `frame` is valid for `captured` bytes, and the interpreter checks every load against
+    // that length (reading past it rejects the packet), so no read leaves the slice.
+    unsafe {
+        bpf_filter(
+            insns.as_ptr(),
+            frame.as_ptr(),
+            wire_len.max(captured),
+            captured,
+        ) != 0
     }
 }
 
@@ -252,9 +296,9 @@ where
     let mut batcher = Batcher::new(sink);
     let mut frames = 0u64;
     let mut filter_error = None;
-    let r = read_pcap_until(path, |ts, link, frame| {
+    let r = read_frames(path, |ts, link, frame, wire_len| {
         if let Some(f) = &mut filter {
-            match f.matches(link, frame) {
+            match f.matches(link, frame, wire_len) {
                 Ok(true) => {}
                 Ok(false) => return ControlFlow::Continue(()),
                 Err(e) => {
@@ -304,7 +348,7 @@ mod fast {
     /// `None` when the file is not a classic pcap we handle (let libpcap try it).
     pub(super) fn read(
         path: &Path,
-        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
+        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8], u32) -> ControlFlow<()>,
     ) -> Option<Result<PcapCounts, PcapError>> {
         let mut f = std::fs::File::open(path).ok()?;
         let mut hdr = [0u8; 24];
@@ -336,7 +380,7 @@ mod fast {
         le: bool,
         nanos: bool,
         link: LinkType,
-        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8]) -> ControlFlow<()>,
+        on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8], u32) -> ControlFlow<()>,
     ) -> Result<PcapCounts, PcapError> {
         let io = |source| PcapError::Io {
             path: path.to_path_buf(),
@@ -381,7 +425,8 @@ mod fast {
                 counts.bytes += u64::from(incl);
                 match ts {
                     Some(ts) => {
-                        if on_frame(ts, link, &buf[start + 16..start + need]).is_break() {
+                        let frame = &buf[start + 16..start + need];
+                        if on_frame(ts, link, frame, rd(h, 12)).is_break() {
                             return Ok(counts);
                         }
                     }
@@ -462,12 +507,12 @@ mod tests {
             );
             let mut f = FrameFilter::new("ip and udp port 53");
             assert!(
-                f.matches(link, &frame).unwrap(),
+                f.matches(link, &frame, frame.len() as u32).unwrap(),
                 "DLT {dlt}: filter dropped IPv4"
             );
             let mut f = FrameFilter::new("ip6");
             assert!(
-                !f.matches(link, &frame).unwrap(),
+                !f.matches(link, &frame, frame.len() as u32).unwrap(),
                 "DLT {dlt}: IPv4 passed ip6"
             );
         }
@@ -499,6 +544,52 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!(c.packets, 4000);
+    }
+
+    /// Length primitives (`len`, `greater`, `less`) see a frame's length on the wire, not what
+    /// a snap length left of it: a 1,500-byte packet captured as its first 42 bytes is still
+    /// "greater 1000".
+    #[test]
+    fn capture_filters_see_the_length_on_the_wire() {
+        let mut frame = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        frame.extend_from_slice(&ipv4_udp());
+        let mut f = FrameFilter::new("greater 1000");
+        assert!(f.matches(LinkType::Ethernet, &frame, 1500).unwrap());
+        assert!(
+            !f.matches(LinkType::Ethernet, &frame, frame.len() as u32)
+                .unwrap()
+        );
+        // A wire length below the captured one (a corrupt record) counts as the captured one.
+        let mut f = FrameFilter::new("len >= 42");
+        assert!(f.matches(LinkType::Ethernet, &frame, 0).unwrap());
+
+        // From a file: the record says 42 bytes captured of 1,500.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&64u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&1_800_000_000u32.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        b.extend_from_slice(&1500u32.to_le_bytes());
+        b.extend_from_slice(&frame);
+        file.write_all(&b).unwrap();
+        let tracked = |expr: &str| {
+            let mut packets = 0;
+            flow_batches(
+                file.path(),
+                &FlowSettings::default(),
+                Some(FrameFilter::new(expr)),
+                |_| Ok(None),
+                |s| packets = s.packets,
+            )
+            .unwrap();
+            packets
+        };
+        assert_eq!(tracked("greater 1000"), 1);
+        assert_eq!(tracked("less 100"), 0);
     }
 
     #[test]
