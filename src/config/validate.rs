@@ -426,7 +426,8 @@ fn sources(p: &mut Problems, sources: &[SourceConfig]) {
                         format!("{at}.interface"),
                         format!(
                             "{n:?} is not a network interface name (1 to 15 bytes, none of them \
-                             '/', ':' or white space, and not \".\" or \"..\")"
+                             '/', ':' or white space, and not \".\" or \"..\"; for an alias \
+                             such as eth0:1 give the interface, eth0)"
                         ),
                     );
                 }
@@ -863,12 +864,15 @@ fn anchored(pat: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Could the kernel name a network interface `n`? The rules of Linux's `dev_valid_name`.
+/// Could the kernel name a network interface `n`? Linux's `dev_valid_name`, for ASCII
+/// white space (`\v` included).
 fn is_interface_name(n: &str) -> bool {
     (1..16).contains(&n.len())
         && n != "."
         && n != ".."
-        && !n.chars().any(|c| c == '/' || c == ':' || c.is_whitespace())
+        && !n
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b == 0x0b || b.is_ascii_whitespace())
 }
 
 #[cfg(test)]
@@ -1051,11 +1055,11 @@ dir = "outbox"
     fn source_rules() {
         has(
             "[[sources]]\nname = \"a\"\nkind = \"pcap\"\nformat = \"pcap\"\ninterface = \"../lo\"",
-            "sources[0].interface: \"../lo\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\")",
+            "sources[0].interface: \"../lo\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\"; for an alias such as eth0:1 give the interface, eth0)",
         );
         has(
             "[[sources]]\nname = \"a\"\nkind = \"pcap\"\nformat = \"pcap\"\ninterface = \"enp0s31f6-uplink0\"",
-            "sources[0].interface: \"enp0s31f6-uplink0\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\")",
+            "sources[0].interface: \"enp0s31f6-uplink0\" is not a network interface name (1 to 15 bytes, none of them '/', ':' or white space, and not \".\" or \"..\"; for an alias such as eth0:1 give the interface, eth0)",
         );
         has(
             "[[sources]]\nname = \"a\"\nkind = \"file\"\nformat = \"snort\"\npath = \"x\"",

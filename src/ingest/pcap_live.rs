@@ -111,8 +111,10 @@ struct Opened {
 /// The framing a live capture on `interface` will have, found without opening it (opening
 /// may need privileges `check-config` lacks): `any` is Linux cooked v1, as libpcap opens it by
 /// default; another interface by its ARP hardware type in `/sys/class/net`, mapped as libpcap
-/// maps it. `None` when that cannot be known now (no such interface yet, not Linux, a type
-/// cordon does not decode); opening the capture then tells.
+/// maps the common ones (libpcap has exceptions by name, e.g. `isdn*` as cooked). `None` when
+/// it cannot be known now (no such interface yet, not Linux, a type not mapped here): the
+/// filter is then checked as Ethernet, and opening the capture tells. sysfs is read in
+/// check-config's own network namespace, so run it where cordon will run.
 pub fn link_type(interface: &str) -> Option<LinkType> {
     if interface == "any" {
         return Some(LinkType::LinuxSll);
