@@ -595,8 +595,9 @@ impl FlowTable {
     }
 
     /// A packet of a known flow: the common case, always inlined into the read loop (its one
-    /// caller). Left to itself LLVM inlines it or not depending on unrelated code, and out of
-    /// line it cost a tenth more instructions per replay (callgrind).
+    /// caller). Left to itself LLVM inlines it or not depending on unrelated code; out of
+    /// line, a replay ran 1.6 % more instructions (callgrind), and with `FlowKey::of` and the
+    /// idle check out of line too, 6 % more.
     #[inline(always)]
     fn update(
         &mut self,
