@@ -865,8 +865,9 @@ fn anchored(pat: &str) -> Result<(), String> {
 }
 
 /// Could the kernel name a network interface `n`? Linux's `dev_valid_name`, for ASCII
-/// white space (`\v` included).
-fn is_interface_name(n: &str) -> bool {
+/// white space (`\v` included). Such a name is one path component, so it is also safe to look
+/// up under `/sys/class/net`.
+pub fn is_interface_name(n: &str) -> bool {
     (1..16).contains(&n.len())
         && n != "."
         && n != ".."

@@ -471,23 +471,38 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    /// A little-endian microsecond pcap (Ethernet) holding records of the given lengths.
-    fn pcap_with(lens: &[u32]) -> tempfile::NamedTempFile {
+    /// A little-endian microsecond pcap (Ethernet) of the given records: the captured length
+    /// and the length on the wire its header claims, and the bytes that follow it.
+    fn pcap_of(records: &[(u32, u32, &[u8])]) -> tempfile::NamedTempFile {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         let mut b = Vec::new();
         b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
         b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         b.extend_from_slice(&262_144u32.to_le_bytes());
         b.extend_from_slice(&1u32.to_le_bytes());
-        for (i, &len) in lens.iter().enumerate() {
+        for (i, &(captured, wire, data)) in records.iter().enumerate() {
             b.extend_from_slice(&1_800_000_000u32.to_le_bytes());
             b.extend_from_slice(&(i as u32).to_le_bytes());
-            b.extend_from_slice(&len.to_le_bytes());
-            b.extend_from_slice(&len.to_le_bytes());
-            b.resize(b.len() + len.min(300_000) as usize, 0xab);
+            b.extend_from_slice(&captured.to_le_bytes());
+            b.extend_from_slice(&wire.to_le_bytes());
+            b.extend_from_slice(data);
         }
         f.write_all(&b).unwrap();
         f
+    }
+
+    /// A pcap of whole records of the given lengths (at most 300,000 bytes of each follow).
+    fn pcap_with(lens: &[u32]) -> tempfile::NamedTempFile {
+        let data: Vec<Vec<u8>> = lens
+            .iter()
+            .map(|&len| vec![0xab; len.min(300_000) as usize])
+            .collect();
+        let records: Vec<_> = lens
+            .iter()
+            .zip(&data)
+            .map(|(&len, d)| (len, len, d.as_slice()))
+            .collect();
+        pcap_of(&records)
     }
 
     /// A minimal IPv4/UDP packet (no link header).
@@ -572,18 +587,7 @@ mod tests {
         assert!(f.matches(LinkType::Ethernet, &frame, 0).unwrap());
 
         // From a file: the record says 42 bytes captured of 1,500.
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        let mut b = Vec::new();
-        b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        b.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        b.extend_from_slice(&64u32.to_le_bytes());
-        b.extend_from_slice(&1u32.to_le_bytes());
-        b.extend_from_slice(&1_800_000_000u32.to_le_bytes());
-        b.extend_from_slice(&0u32.to_le_bytes());
-        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        b.extend_from_slice(&1500u32.to_le_bytes());
-        b.extend_from_slice(&frame);
-        file.write_all(&b).unwrap();
+        let file = pcap_of(&[(frame.len() as u32, 1500, &frame)]);
         let tracked = |expr: &str| {
             let mut packets = 0;
             flow_batches(

@@ -119,8 +119,8 @@ pub fn link_type(interface: &str) -> Option<LinkType> {
     if interface == "any" {
         return Some(LinkType::LinuxSll);
     }
-    // An interface name is one path component; nothing else is looked up.
-    if interface.is_empty() || interface.contains('/') || interface == "." || interface == ".." {
+    // Only a name the kernel could have is looked up: it is one path component.
+    if !crate::config::validate::is_interface_name(interface) {
         return None;
     }
     let path = std::path::Path::new("/sys/class/net")
