@@ -394,6 +394,11 @@ impl<W: Write> Replay<W> {
     pub fn stats(&self) -> super::pipeline::PipelineStats {
         self.pipeline.stats
     }
+
+    /// Write out whatever the report writer still buffers.
+    pub fn flush_output(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Replay reads 1 MiB blocks of whole lines.

@@ -53,7 +53,7 @@ pub struct BruteForceDetector {
     min_conns_one: u64,
     min_servers: usize,
     cap: usize,
-    ports: Vec<u16>,
+    ports: super::PortSet,
     sources: BoundedMap<IpAddr, Source>,
     pairs: BoundedMap<(IpAddr, IpAddr), Window>,
     fp: Fingerprint,
@@ -69,7 +69,7 @@ impl BruteForceDetector {
             min_conns_one: u64::from(cfg.min_connections_one_server.max(1)),
             min_servers,
             cap: (min_servers * 4).clamp(min_servers, 4096),
-            ports: cfg.ports.clone(),
+            ports: super::PortSet::new(&cfg.ports),
             sources: BoundedMap::new(cfg.max_sources),
             pairs: BoundedMap::new(cfg.max_pairs),
             fp: Fingerprint::default(),
@@ -84,7 +84,7 @@ impl Detector for BruteForceDetector {
         // From packets, the establishment is the connection; its summary is the same one.
         let is_conn = (obs.kind == ObsKind::ConnEstablished
             || obs.kind == ObsKind::Flow && !obs.from_packets)
-            && obs.dst_port.is_some_and(|p| self.ports.contains(&p));
+            && obs.dst_port.is_some_and(|p| self.ports.contains(p));
         if !is_failure && !is_conn {
             return;
         }

@@ -72,6 +72,29 @@ impl<'c> DetectContext<'c> {
     }
 }
 
+/// A set of ports as a bitmap (8 KiB): membership is one load. Brute force and spam ask it
+/// about every new connection; scanning their configured lists cost 2 % of a packet replay's
+/// instructions (callgrind).
+#[derive(Debug, Clone)]
+pub(crate) struct PortSet(Box<[u64]>);
+
+impl PortSet {
+    pub(crate) fn new(ports: &[u16]) -> Self {
+        let mut words = vec![0u64; 1 << 10];
+        for &p in ports {
+            words[usize::from(p >> 6)] |= 1 << (p & 63);
+        }
+        PortSet(words.into_boxed_slice())
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, port: u16) -> bool {
+        self.0
+            .get(usize::from(port >> 6))
+            .is_some_and(|w| w >> (port & 63) & 1 != 0)
+    }
+}
+
 /// Where an observation's two addresses stand.
 #[derive(Debug, Clone, Copy)]
 struct Sides {
@@ -371,5 +394,20 @@ pub(crate) fn push_raws(ev: &mut Evidence, first: &str, current: &str) {
     }
     if !current.is_empty() && current != first {
         ev.push_raw(current);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PortSet;
+
+    #[test]
+    fn port_set_holds_exactly_its_ports() {
+        let listed = [0u16, 22, 25, 63, 64, 587, 65535];
+        let set = PortSet::new(&listed);
+        for p in 0..=u16::MAX {
+            assert_eq!(set.contains(p), listed.contains(&p), "port {p}");
+        }
+        assert!(!PortSet::new(&[]).contains(22));
     }
 }

@@ -41,7 +41,7 @@ pub struct SpamDetector {
     window: SignedDuration,
     min_servers: usize,
     cap: usize,
-    ports: Vec<u16>,
+    ports: super::PortSet,
     sources: BoundedMap<IpAddr, Source>,
     fp: Fingerprint,
     emitted: u64,
@@ -54,7 +54,7 @@ impl SpamDetector {
             window: window_len(cfg.window),
             min_servers,
             cap: (min_servers * 4).clamp(min_servers, 4096),
-            ports: cfg.ports.clone(),
+            ports: super::PortSet::new(&cfg.ports),
             sources: BoundedMap::new(cfg.max_sources),
             fp: Fingerprint::default(),
             emitted: 0,
@@ -68,7 +68,7 @@ impl Detector for SpamDetector {
             return;
         }
         let Some(port) = obs.dst_port else { return };
-        if !self.ports.contains(&port) {
+        if !self.ports.contains(port) {
             return;
         }
         let Some((src, dst)) = outbound(obs, ctx, false) else {
