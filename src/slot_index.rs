@@ -6,13 +6,14 @@
 //! gives no way to start those loads early. Here a cell is one `u64` (the hash's top 32 bits
 //! and the slot number) in a linear-probing array kept at most half full: a lookup usually
 //! reads one cache line (a probe run may cross into the next), whose address
-//! [`SlotIndex::prefetch`] can compute and start loading ahead of time. Deletion shifts the rest of the probe run back, so no tombstones build up however
-//! many keys come and go.
+//! [`SlotIndex::prefetch`] can compute and start loading ahead of time. Deletion shifts the
+//! rest of the probe run back ([`close_gap`], shared with the detectors' `DistinctSet`), so no
+//! tombstones build up however many keys come and go.
 //!
 //! Pure and self-contained: keys live in the caller's slots; the caller's `eq` compares them.
 
 /// Cell of an empty place. A real cell never equals it: slots are below `u32::MAX`.
-const EMPTY: u64 = u64::MAX;
+pub(crate) const EMPTY: u64 = u64::MAX;
 
 /// Cells per 64-byte cache line.
 const PER_LINE: usize = 8;
@@ -115,40 +116,27 @@ impl SlotIndex {
         }
     }
 
-    /// Remove `slot`, filed under `hash`. False when it was not there.
-    pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
-        let cell = u64::from(Self::tag(hash)) << 32 | u64::from(slot);
+    /// Where the cell `cell`, filed under `tag`, is; None when it is not there.
+    fn position(&self, tag: u32, cell: u64) -> Option<usize> {
         let mask = self.mask();
-        let mut i = self.home(Self::tag(hash));
+        let mut i = self.home(tag);
         loop {
             match self.cells[i] {
-                EMPTY => return false,
-                c if c == cell => break,
+                EMPTY => return None,
+                c if c == cell => return Some(i),
                 _ => i = (i + 1) & mask,
             }
         }
-        // Backward-shift deletion: pull each later cell of the run into the hole unless its
-        // home lies cyclically in (hole, cell], where moving it would put it before its home.
-        let mut hole = i;
-        let mut j = (i + 1) & mask;
-        loop {
-            let c = self.cells[j];
-            if c == EMPTY {
-                break;
-            }
-            let home = self.home((c >> 32) as u32);
-            let stays = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !stays {
-                self.cells[hole] = c;
-                hole = j;
-            }
-            j = (j + 1) & mask;
-        }
-        self.cells[hole] = EMPTY;
+    }
+
+    /// Remove `slot`, filed under `hash`. False when it was not there.
+    pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
+        let tag = Self::tag(hash);
+        let Some(i) = self.position(tag, u64::from(tag) << 32 | u64::from(slot)) else {
+            return false;
+        };
+        let bits = self.bits;
+        close_gap(&mut self.cells, i, |c| (c >> 32 >> (32 - bits)) as usize);
         self.len -= 1;
         true
     }
@@ -157,25 +145,46 @@ impl SlotIndex {
     /// it). False when it was not there.
     pub(crate) fn repoint(&mut self, hash: u64, from: u32, to: u32) -> bool {
         let tag = Self::tag(hash);
-        let cell = u64::from(tag) << 32 | u64::from(from);
-        let mask = self.mask();
-        let mut i = self.home(tag);
-        loop {
-            match self.cells[i] {
-                EMPTY => return false,
-                c if c == cell => {
-                    self.cells[i] = u64::from(tag) << 32 | u64::from(to);
-                    return true;
-                }
-                _ => i = (i + 1) & mask,
-            }
-        }
+        let Some(i) = self.position(tag, u64::from(tag) << 32 | u64::from(from)) else {
+            return false;
+        };
+        self.cells[i] = u64::from(tag) << 32 | u64::from(to);
+        true
     }
 
     pub(crate) fn clear(&mut self) {
         self.cells.fill(EMPTY);
         self.len = 0;
     }
+}
+
+/// Backward-shift deletion in a linear-probing array of cells (a power of two of them, empty
+/// ones [`EMPTY`]): empty the cell at `hole`, then pull each later cell of its probe run back
+/// into the gap unless its home (`home(cell)`) lies cyclically in (gap, cell], where moving it
+/// would put it before its home. Every remaining cell stays reachable from its home, with no
+/// tombstones.
+#[inline]
+pub(crate) fn close_gap(cells: &mut [u64], mut hole: usize, home: impl Fn(u64) -> usize) {
+    let mask = cells.len() - 1;
+    let mut j = (hole + 1) & mask;
+    loop {
+        let c = cells[j];
+        if c == EMPTY {
+            break;
+        }
+        let h = home(c);
+        let stays = if hole <= j {
+            hole < h && h <= j
+        } else {
+            hole < h || h <= j
+        };
+        if !stays {
+            cells[hole] = c;
+            hole = j;
+        }
+        j = (j + 1) & mask;
+    }
+    cells[hole] = EMPTY;
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Bounded state for detectors: a capped map with CLOCK (second-chance) eviction, a capped
 //! distinct-value counter, and a tumbling window. Owns no detection logic; every detector keeps
 //! its attacker-keyed state in these so memory is bounded whatever the input (DESIGN invariant 5).
-use crate::slot_index::SlotIndex;
+use crate::slot_index::{EMPTY, SlotIndex, close_gap};
 use jiff::{SignedDuration, Timestamp};
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -202,10 +202,10 @@ pub struct DistinctSet {
     saturated: bool,
 }
 
-/// A free table slot. The one value that would collide with it is stored as its neighbour
-/// (see [`DistinctSet::canon`]); a port or a 64-bit fingerprint never is `u64::MAX` in
-/// practice, and one miscounted value cannot move a threshold.
-const EMPTY: u64 = u64::MAX;
+// A free table slot is `slot_index::EMPTY` (`u64::MAX`), as in `SlotIndex`, whose deletion
+// it shares. The one value that would collide with it is stored as its neighbour (see
+// `DistinctSet::canon`); a port or a 64-bit fingerprint never is `u64::MAX` in practice, and
+// one miscounted value cannot move a threshold.
 
 impl DistinctSet {
     /// Values kept as a list before switching to a table.
@@ -298,35 +298,13 @@ impl DistinctSet {
             }
             return false;
         }
-        let (mut hole, found) = self.probe(fp);
+        let (hole, found) = self.probe(fp);
         if !found {
             return false;
         }
-        // Backward-shift deletion: pull later members of the probe run into the hole so
-        // every remaining value stays reachable from its home slot.
-        let mask = self.slots.len() - 1;
-        self.slots[hole] = EMPTY;
+        let n = self.slots.len();
+        close_gap(&mut self.slots, hole, |x| Self::home(x, n));
         self.len -= 1;
-        let mut j = hole;
-        loop {
-            j = (j + 1) & mask;
-            let x = self.slots[j];
-            if x == EMPTY {
-                break;
-            }
-            let home = Self::home(x, self.slots.len());
-            // Move `x` unless its home lies cyclically in (hole, j].
-            let stays = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !stays {
-                self.slots[hole] = x;
-                self.slots[j] = EMPTY;
-                hole = j;
-            }
-        }
         true
     }
 

@@ -2,12 +2,12 @@
 //!
 //! Design: the capture thread owns both the libpcap handle and a [`FlowEngine`], so a frame is
 //! decoded straight out of libpcap's ring buffer and never copied. What leaves the thread are
-//! batches of [`PacketRecord`](crate::flow::batch::PacketRecord)s, handed to a caller-supplied sink — typically a bounded
-//! channel sender — which may give back an emptied batch to fill next. A batch leaves when it
-//! is full, when no packet is waiting (so the end of a burst is never held back by a quiet
-//! link), and at least every 100 ms on a link that never goes quiet. When the sink blocks,
-//! the kernel buffer fills and libpcap counts the drops; those counters are exported in
-//! [`LiveCounters`] and logged whenever they grow.
+//! batches of [`PacketRecord`](crate::flow::batch::PacketRecord)s, handed to a
+//! caller-supplied sink — typically a bounded channel sender — which may give back an emptied
+//! batch to fill next. A batch leaves when it is full, when no packet is waiting (so the end of
+//! a burst is never held back by a quiet link), and at least every 100 ms on a link that never
+//! goes quiet. When the sink blocks, the kernel buffer fills and libpcap counts the drops;
+//! those counters are exported in [`LiveCounters`] and logged whenever they grow.
 //!
 //! Reads are non-blocking; when nothing is waiting the thread polls the capture's descriptor
 //! for up to `READ_TIMEOUT_MS`. (libpcap's own blocking read on Linux, TPACKET_V3 without
