@@ -101,3 +101,123 @@ proptest! {
         }
     }
 }
+
+/// Track frames one by one (`packet`) and held back a few frames (`packet_ahead`, drained at
+/// the given points): the observations, in order, and the counters must be the same.
+fn both_ways(
+    frames: &[(LinkType, Vec<u8>, i64)],
+    drains: &[usize],
+    max_flows: usize,
+) -> Result<(), TestCaseError> {
+    let settings = FlowSettings {
+        max_flows,
+        idle_timeout: std::time::Duration::from_secs(30),
+        attempt_timeout: std::time::Duration::from_secs(2),
+        ..FlowSettings::default()
+    };
+    let (mut now, mut ahead) = (FlowEngine::new(&settings), FlowEngine::new(&settings));
+    let (mut seen_now, mut seen_ahead) = (Vec::new(), Vec::new());
+    for (i, (l, f, t)) in frames.iter().enumerate() {
+        let ts = jiff::Timestamp::from_second(1_800_000_000 + t).unwrap();
+        now.packet(ts, *l, f, &mut |o| seen_now.push(o.clone()));
+        ahead.packet_ahead(ts, *l, f, &mut |o| seen_ahead.push(o.clone()));
+        if drains.contains(&i) {
+            ahead.drain(&mut |o| seen_ahead.push(o.clone()));
+            prop_assert_eq!(now.stats(), ahead.stats());
+        }
+    }
+    now.finish(&mut |o| seen_now.push(o.clone()));
+    ahead.finish(&mut |o| seen_ahead.push(o.clone()));
+    prop_assert_eq!(seen_now, seen_ahead);
+    prop_assert_eq!(now.stats(), ahead.stats());
+    Ok(())
+}
+
+/// A TCP or UDP frame between a few hosts and ports, so flows repeat, answer and close.
+fn flowish() -> impl Strategy<Value = (LinkType, Vec<u8>, i64)> {
+    (
+        0u8..4,
+        0u8..4,
+        0u16..3,
+        any::<bool>(),
+        any::<u8>(),
+        0i64..100,
+    )
+        .prop_map(|(a, b, port, tcp, flags, t)| {
+            let mut v = vec![2u8; 12];
+            v.extend([0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64]);
+            v.push(if tcp { 6 } else { 17 });
+            v.extend([0, 0, 10, 0, 0, a, 198, 51, 100, b]);
+            let (sp, dp) = (40_000 + port, 443u16);
+            let (sp, dp) = if flags & 0x80 != 0 {
+                (dp, sp)
+            } else {
+                (sp, dp)
+            };
+            v.extend(sp.to_be_bytes());
+            v.extend(dp.to_be_bytes());
+            if tcp {
+                v.extend([0; 8]);
+                v.extend([0x50, flags & 0x17, 0xff, 0xff, 0, 0, 0, 0]);
+            } else {
+                v.extend([0, 20, 0, 0]);
+                v.extend([0; 12]);
+            }
+            let total = (v.len() - 14) as u16;
+            v[16..18].copy_from_slice(&total.to_be_bytes());
+            (LinkType::Ethernet, v, t / 10)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn holding_frames_back_changes_nothing(
+        frames in prop::collection::vec(flowish(), 0..60),
+        drains in prop::collection::vec(0usize..60, 0..4),
+        max_flows in 1usize..6,
+    ) {
+        both_ways(&frames, &drains, max_flows)?;
+    }
+
+    #[test]
+    fn holding_arbitrary_frames_back_changes_nothing(
+        frames in prop::collection::vec((link(), prop::collection::vec(any::<u8>(), 0..200), 0i64..400), 0..40),
+        drains in prop::collection::vec(0usize..40, 0..3),
+    ) {
+        both_ways(&frames, &drains, 8)?;
+    }
+}
+
+/// The same over every capture in `captures/`, made by real tools.
+#[test]
+fn holding_frames_back_changes_nothing_on_the_captures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pcap") {
+            continue;
+        }
+        let settings = FlowSettings::default();
+        let (mut now, mut ahead) = (FlowEngine::new(&settings), FlowEngine::new(&settings));
+        let (mut seen_now, mut seen_ahead) = (Vec::new(), Vec::new());
+        cordon::ingest::pcap_file::read_pcap(&path, |ts, l, f| {
+            now.packet(ts, l, f, &mut |o| seen_now.push(o.clone()));
+            ahead.packet_ahead(ts, l, f, &mut |o| seen_ahead.push(o.clone()));
+        })
+        .unwrap();
+        now.finish(&mut |o| seen_now.push(o.clone()));
+        ahead.finish(&mut |o| seen_ahead.push(o.clone()));
+        assert!(!seen_now.is_empty(), "{}", path.display());
+        assert_eq!(seen_now, seen_ahead, "{}", path.display());
+        assert_eq!(now.stats(), ahead.stats(), "{}", path.display());
+        files += 1;
+    }
+    assert!(
+        files >= 6,
+        "only {files} captures found in {}",
+        dir.display()
+    );
+}

@@ -78,7 +78,7 @@ impl Pipeline {
         const AHEAD: usize = 8;
         let prefetch = |d: &Detectors, r: &PacketRecord| {
             if let (Some(s), Some(t)) = (r.src, r.dst) {
-                d.prefetch(r.kind, s, t);
+                d.prefetch(r.kind, s, t, r.dst_port);
             }
         };
         for r in batch.iter().take(AHEAD) {

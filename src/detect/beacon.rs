@@ -8,8 +8,8 @@
 //! `inventory.allow`, their ports in `ignore_ports` (NTP and DNS by default).
 use super::bounded::{AdmittedMap, Dedupe};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_connection, new_evidence,
-    outbound, push_raws,
+    DetectContext, Detector, DetectorStats, PortSet, keep_raw_when_repeated, new_connection,
+    new_evidence, outbound, push_raws,
 };
 use crate::config::BeaconConfig;
 use crate::model::{Evidence, EvidenceKind, Observation, Subject};
@@ -53,6 +53,8 @@ impl Series {
     }
     fn push(&mut self, ms: u32, need: usize) {
         if self.intervals.len() < need {
+            // The ring's whole size at once: most series that get a second contact go on.
+            self.intervals.reserve_exact(need - self.intervals.len());
             self.intervals.push(ms);
         } else {
             self.intervals[self.next] = ms;
@@ -78,7 +80,7 @@ pub struct BeaconDetector {
     max_jitter_ratio: f64,
     min_interval: SignedDuration,
     max_interval: SignedDuration,
-    ignore_ports: Vec<u16>,
+    ignore_ports: PortSet,
     reemit_after: SignedDuration,
     /// A pair gets a series at its second contact (most outside peers are contacted once).
     pairs: AdmittedMap<(IpAddr, IpAddr), Series>,
@@ -102,7 +104,7 @@ impl BeaconDetector {
             },
             min_interval: cfg.min_interval.0,
             max_interval,
-            ignore_ports: cfg.ignore_ports.clone(),
+            ignore_ports: PortSet::new(&cfg.ignore_ports),
             reemit_after: cfg.reemit_after.0.max(SignedDuration::from_secs(1)),
             pairs: AdmittedMap::new(cfg.max_pairs),
             dedupe: Dedupe::new(cfg.max_pairs),
@@ -123,7 +125,7 @@ impl Detector for BeaconDetector {
         if !new_connection(obs) {
             return;
         }
-        if obs.dst_port.is_some_and(|p| self.ignore_ports.contains(&p)) {
+        if obs.dst_port.is_some_and(|p| self.ignore_ports.contains(p)) {
             return;
         }
         let Some((src, dst)) = outbound(obs, ctx, false) else {

@@ -77,12 +77,31 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.find_hashed(self.hash(key), key)
+    }
+
+    /// `key`'s hash, for the `_hashed` calls: a caller that makes several calls about one key
+    /// hashes it once.
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn find_hashed<Q>(&self, hash: u64, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         let slots = &self.slots;
         self.index
-            .find(self.hasher.hash_one(key), |i| {
-                slots[i as usize].key.borrow() == key
-            })
+            .find(hash, |i| slots[i as usize].key.borrow() == key)
             .map(|i| i as usize)
+    }
+
+    /// Start loading the index cell a lookup of `key` reads first (see
+    /// [`super::Detectors::prefetch`]).
+    #[inline]
+    pub fn prefetch<Q: Hash + ?Sized>(&self, key: &Q) {
+        self.index.prefetch(self.hash(key));
     }
 
     /// Look up without marking the entry as used.
@@ -113,12 +132,23 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         init: impl FnOnce() -> V,
         recycle: impl FnOnce(&mut V),
     ) -> &mut V {
-        let hash = self.hasher.hash_one(&key);
-        let slots = &self.slots;
-        if let Some(i) = self.index.find(hash, |i| slots[i as usize].key == key) {
-            self.referenced[i as usize] = true;
-            return &mut self.slots[i as usize].value;
+        let hash = self.hash(&key);
+        if let Some(i) = self.find_hashed(hash, &key) {
+            self.referenced[i] = true;
+            return &mut self.slots[i].value;
         }
+        self.insert_new(hash, key, init, recycle)
+    }
+
+    /// Insert `key` (of `hash`), known to be absent: in a free slot, or over the entry the
+    /// CLOCK hand evicts when the map is full.
+    fn insert_new(
+        &mut self,
+        hash: u64,
+        key: K,
+        init: impl FnOnce() -> V,
+        recycle: impl FnOnce(&mut V),
+    ) -> &mut V {
         if self.slots.len() < self.cap {
             let i = self.slots.len();
             self.slots.push(Slot {
@@ -482,14 +512,10 @@ impl Doorkeeper {
         }
     }
 
-    /// The key's hash and slot: high bits pick the slot (scaled to the slot count, so the cap
-    /// is exact); low bits are the tag.
-    fn place<K: Hash>(&self, key: &K) -> (u64, usize) {
-        let h = self.hasher.hash_one(key);
-        (
-            h,
-            ((u128::from(h) * self.slots.len() as u128) >> 64) as usize,
-        )
+    /// The slot of a key of hash `h`: its high bits pick the slot (scaled to the slot count,
+    /// so the cap is exact); its low bits are the tag.
+    fn place(&self, h: u64) -> usize {
+        ((u128::from(h) * self.slots.len() as u128) >> 64) as usize
     }
 
     /// Start loading `key`'s slot into cache, so a later [`Self::admit`] does not wait for
@@ -497,8 +523,12 @@ impl Doorkeeper {
     /// use this have other work to overlap with it).
     #[inline]
     pub fn prefetch<K: Hash>(&self, key: &K) {
-        let (_, i) = self.place(key);
-        crate::hint::prefetch(&self.slots[i]);
+        self.prefetch_hashed(self.hasher.hash_one(key));
+    }
+
+    #[inline]
+    fn prefetch_hashed(&self, h: u64) {
+        crate::hint::prefetch(&self.slots[self.place(h)]);
     }
 
     /// A sighting of `key` at `time` (to `port`). The first is remembered and gives None; the
@@ -509,7 +539,17 @@ impl Doorkeeper {
         time: Timestamp,
         port: Option<u16>,
     ) -> Option<(Timestamp, Option<u16>)> {
-        let (h, i) = self.place(key);
+        self.admit_hashed(self.hasher.hash_one(key), time, port)
+    }
+
+    /// [`Self::admit`] for a key of hash `h` (any well-mixed 64-bit hash, used consistently).
+    fn admit_hashed(
+        &mut self,
+        h: u64,
+        time: Timestamp,
+        port: Option<u16>,
+    ) -> Option<(Timestamp, Option<u16>)> {
+        let i = self.place(h);
         let tag = (h as u32) | 1;
         let slot = &mut self.slots[i];
         if slot.tag == tag {
@@ -579,21 +619,28 @@ impl<K: Hash + Eq + Clone, V> AdmittedMap<K, V> {
         init: impl FnOnce() -> V,
         recycle: impl FnOnce(&mut V),
     ) -> Option<(&mut V, Option<FirstSighting>)> {
-        if self.map.get(&key).is_some() {
-            return self.map.get_mut(&key).map(|v| (v, None));
+        // One hash serves the map and the doorkeeper.
+        let hash = self.map.hash(&key);
+        if let Some(i) = self.map.find_hashed(hash, &key) {
+            self.map.referenced[i] = true;
+            return Some((&mut self.map.slots[i].value, None));
         }
         let first = if wait {
-            Some(self.first.admit(&key, now, port)?)
+            Some(self.first.admit_hashed(hash, now, port)?)
         } else {
             None
         };
-        Some((self.map.get_or_insert(key, init, recycle), first))
+        Some((self.map.insert_new(hash, key, init, recycle), first))
     }
 
-    /// See [`Doorkeeper::prefetch`].
+    /// Start loading what [`Self::entry`] for `key` will read first: the map's index cell and
+    /// the doorkeeper's slot (each a cache miss per new key on a busy edge; the detectors that
+    /// use this have other work to overlap with them).
     #[inline]
     pub fn prefetch(&self, key: &K) {
-        self.first.prefetch(key);
+        let hash = self.map.hash(key);
+        self.map.index.prefetch(hash);
+        self.first.prefetch_hashed(hash);
     }
     pub fn get(&self, key: &K) -> Option<&V> {
         self.map.get(key)

@@ -76,6 +76,17 @@ impl BruteForceDetector {
             emitted: 0,
         }
     }
+
+    /// About to see an answered connection from `src` to `dst` at `port` (see
+    /// [`super::Detectors::prefetch`]): one to a watched port reads the pair's and the
+    /// source's entries.
+    #[inline]
+    pub fn prefetch(&self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
+        if port.is_some_and(|p| self.ports.contains(p)) {
+            self.pairs.prefetch(&(src, dst));
+            self.sources.prefetch(&src);
+        }
+    }
 }
 
 impl Detector for BruteForceDetector {

@@ -29,10 +29,10 @@ use crate::config::DetectConfig;
 use crate::inventory::Campus;
 use crate::model::{Category, Evidence, EvidenceKind, ObsKind, Observation, Proto, Subject};
 use jiff::{SignedDuration, Timestamp};
-use std::cell::Cell;
 use std::net::IpAddr;
 
 /// What every detector may consult.
+#[derive(Clone, Copy)]
 pub struct DetectContext<'c> {
     /// Which addresses are ours (per source: a source may override the campus networks).
     pub campus: &'c Campus,
@@ -40,9 +40,10 @@ pub struct DetectContext<'c> {
     pub allow: &'c Campus,
     /// Configured source name, recorded in evidence.
     pub sensor: &'c str,
-    /// The last address pair [`outbound`] classified: every detector asks about the same
-    /// observation in turn, and the network lists are walked once instead of once each.
-    sides: Cell<Option<(IpAddr, IpAddr, Sides)>>,
+    /// Where the current observation's two addresses stand, when [`Detectors::observe`]
+    /// classified them for all its detectors: the network lists are walked once per
+    /// observation instead of once per detector, and [`outbound`] reads two flags.
+    sides: Option<Sides>,
 }
 
 impl<'c> DetectContext<'c> {
@@ -51,24 +52,26 @@ impl<'c> DetectContext<'c> {
             campus,
             allow,
             sensor,
-            sides: Cell::new(None),
+            sides: None,
         }
     }
 
-    fn sides(&self, src: IpAddr, dst: IpAddr) -> Sides {
-        if let Some((s, d, sides)) = self.sides.get()
-            && s == src
-            && d == dst
-        {
-            return sides;
+    /// This context for one observation, its addresses classified.
+    fn for_observation(&self, obs: &Observation<'_>) -> Self {
+        DetectContext {
+            sides: obs.src.zip(obs.dst).map(|(s, d)| self.classify(s, d)),
+            ..*self
         }
-        let sides = Sides {
-            src_campus: self.campus.contains(src),
-            dst_campus: self.campus.contains(dst),
-            allowed: self.allow.contains(src) || self.allow.contains(dst),
-        };
-        self.sides.set(Some((src, dst, sides)));
-        sides
+    }
+
+    fn classify(&self, src: IpAddr, dst: IpAddr) -> Sides {
+        let (src_campus, dst_campus) = self.campus.contains_each(src, dst);
+        let (src_allowed, dst_allowed) = self.allow.contains_each(src, dst);
+        Sides {
+            src_campus,
+            dst_campus,
+            allowed: src_allowed || dst_allowed,
+        }
     }
 }
 
@@ -207,6 +210,7 @@ impl Detectors {
         if obs.from_packets && obs.kind == ObsKind::Flow {
             return;
         }
+        let ctx = &ctx.for_observation(obs);
         let before = out.len();
         // A new connection from a log goes to flood and beacon last: start loading their
         // first-sighting slots now, so those cache misses overlap the other detectors' work.
@@ -216,7 +220,7 @@ impl Detectors {
             && obs.kind == ObsKind::ConnAttempt
             && let (Some(src), Some(dst)) = (obs.src, obs.dst)
         {
-            self.prefetch(obs.kind, src, dst);
+            self.prefetch(obs.kind, src, dst, obs.dst_port);
         }
         if let Some(d) = &mut self.scan {
             d.observe(obs, ctx, out);
@@ -243,13 +247,14 @@ impl Detectors {
         }
     }
 
-    /// About to see a record of `kind` from `src` to `dst`: start loading the table slots it
-    /// will touch that are most likely cache misses on a busy edge. Those are the
-    /// first-sighting slots of flood and beacon (an attempt) and of scan's pairs (a failed
-    /// attempt), and scan's filter of counted pairs (an answer). A hint only: it changes no
-    /// state.
+    /// About to see a record of `kind` from `src` to `dst` (port `dst_port`): start loading
+    /// the table cells it will touch that are most likely cache misses on a busy edge. Those
+    /// are the first-sighting slots of flood and beacon and spam's sources (an attempt), scan's
+    /// pairs and sources (a failed attempt), and scan's filter of counted pairs and brute
+    /// force's pairs and sources (an answer). For the tables looked up by key that is the
+    /// index cell. A hint only: it changes no state.
     #[inline]
-    pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
+    pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr, dst_port: Option<u16>) {
         match kind {
             ObsKind::ConnAttempt => {
                 if let Some(d) = &self.flood {
@@ -258,10 +263,21 @@ impl Detectors {
                 if let Some(d) = &self.beacon {
                     d.prefetch(src, dst);
                 }
+                if let Some(d) = &self.spam {
+                    d.prefetch(src, dst_port);
+                }
             }
-            ObsKind::ConnFailed | ObsKind::ConnEstablished => {
+            ObsKind::ConnFailed => {
                 if let Some(d) = &self.scan {
                     d.prefetch(kind, src, dst);
+                }
+            }
+            ObsKind::ConnEstablished => {
+                if let Some(d) = &self.scan {
+                    d.prefetch(kind, src, dst);
+                }
+                if let Some(d) = &self.bruteforce {
+                    d.prefetch(src, dst, dst_port);
                 }
             }
             _ => {}
@@ -305,7 +321,9 @@ pub(crate) fn outbound(
     internal: bool,
 ) -> Option<(IpAddr, IpAddr)> {
     let (src, dst) = (obs.src?, obs.dst?);
-    let sides = ctx.sides(src, dst);
+    // Classified by `Detectors::observe` for this observation, or here for a detector run on
+    // its own.
+    let sides = ctx.sides.unwrap_or_else(|| ctx.classify(src, dst));
     if !sides.src_campus || sides.allowed || !internal && sides.dst_campus {
         return None;
     }

@@ -123,13 +123,14 @@ impl ScanDetector {
 
     /// About to see a `kind` record from `src` to `dst` (see [`super::Detectors::prefetch`]):
     /// an answer reads the counted-pairs filter, a failed attempt the pair's first-sighting
-    /// slot.
+    /// slot and the source's entry.
     #[inline]
     pub fn prefetch(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
         if kind == ObsKind::ConnEstablished {
             self.counted.prefetch(self.fp.of(&(src, dst)));
         } else {
             self.pairs.prefetch(&(src, dst));
+            self.sources.prefetch(&src);
         }
     }
 

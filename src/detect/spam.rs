@@ -60,6 +60,15 @@ impl SpamDetector {
             emitted: 0,
         }
     }
+
+    /// About to see an attempt from `src` to `port` (see [`super::Detectors::prefetch`]): a
+    /// mail connection reads the source's entry.
+    #[inline]
+    pub fn prefetch(&self, src: IpAddr, port: Option<u16>) {
+        if port.is_some_and(|p| self.ports.contains(p)) {
+            self.sources.prefetch(&src);
+        }
+    }
 }
 
 impl Detector for SpamDetector {

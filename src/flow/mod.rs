@@ -109,9 +109,25 @@ pub struct FlowStats {
     pub one_way: bool,
 }
 
+/// How many decoded packets [`FlowEngine::packet_ahead`] holds back. Each packet's flow lookup
+/// is a cache miss on a busy link (a table of a million flows does not fit in cache); started
+/// this many packets early, it has resolved by the time the packet is tracked.
+const AHEAD: usize = 8;
+
+/// A decoded packet waiting in [`FlowEngine::packet_ahead`]'s ring.
+#[derive(Debug, Clone, Copy)]
+struct Ahead {
+    ts: Timestamp,
+    packet: Packet,
+    prep: table::Prepared,
+}
+
 /// Frame decoding + bounded flow tracking.
 pub struct FlowEngine {
     table: FlowTable,
+    /// Packets decoded by [`Self::packet_ahead`] and not yet tracked, oldest at `next`.
+    ahead: [Option<Ahead>; AHEAD],
+    next: usize,
     packets: u64,
     decoded: u64,
     malformed: DecodeStats,
@@ -124,6 +140,8 @@ impl FlowEngine {
             table: FlowTable::new(cfg.max_flows, cfg.idle_timeout)
                 .with_attempt_timeout(cfg.attempt_timeout)
                 .with_campus(cfg.campus.clone()),
+            ahead: [None; AHEAD],
+            next: 0,
             packets: 0,
             decoded: 0,
             malformed: DecodeStats::default(),
@@ -156,6 +174,59 @@ impl FlowEngine {
         }
     }
 
+    /// [`Self::packet`], but the packet is tracked eight packets later, its flow lookup
+    /// started now: for reading files, where the next frames are already in memory. Their
+    /// order is kept; [`Self::drain`] (or [`Self::finish`]) tracks the ones still held, and
+    /// the table's counters in [`Self::stats`] lag by at most that many packets until then.
+    #[inline(always)]
+    pub fn packet_ahead(
+        &mut self,
+        ts: Timestamp,
+        link: LinkType,
+        frame: &[u8],
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        self.packets += 1;
+        match decode(link, frame) {
+            Ok(packet) => {
+                self.decoded += 1;
+                let prep = self.table.prepare(&packet);
+                // Track the packet held longest, in place (moving it out costs more than the
+                // tracking saves), then put this one in its slot.
+                if let Some(a) = &self.ahead[self.next] {
+                    Self::track(&mut self.table, &mut self.observations, a, out);
+                }
+                self.ahead[self.next] = Some(Ahead { ts, packet, prep });
+                self.next = (self.next + 1) % AHEAD;
+            }
+            Err(why) => self.malformed.count(why),
+        }
+    }
+
+    /// Track every packet [`Self::packet_ahead`] still holds, oldest first.
+    pub fn drain(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
+        for k in 0..AHEAD {
+            let i = (self.next + k) % AHEAD;
+            if let Some(a) = &self.ahead[i] {
+                Self::track(&mut self.table, &mut self.observations, a, out);
+            }
+            self.ahead[i] = None;
+        }
+    }
+
+    #[inline(always)]
+    fn track(
+        table: &mut FlowTable,
+        observations: &mut u64,
+        a: &Ahead,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        table.packet_prepared(a.ts, &a.packet, &a.prep, &mut |o: &Observation<'static>| {
+            *observations += 1;
+            out(o)
+        });
+    }
+
     /// Count a frame whose link type the capture reports but we cannot decode.
     pub fn unknown_link(&mut self) {
         self.packets += 1;
@@ -164,6 +235,7 @@ impl FlowEngine {
 
     /// End of input: summarize every flow still open.
     pub fn finish(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
+        self.drain(out);
         let n = &mut self.observations;
         self.table.flush(&mut |o: &Observation<'static>| {
             *n += 1;

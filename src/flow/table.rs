@@ -44,6 +44,15 @@ impl std::hash::Hash for FlowKey {
     }
 }
 
+/// A packet's flow key, direction and hash, computed ahead of its lookup
+/// ([`FlowTable::prepare`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prepared {
+    key: FlowKey,
+    from_a: bool,
+    hash: u64,
+}
+
 fn words(ip: IpAddr) -> (u64, u64) {
     match ip {
         IpAddr::V4(v4) => (0, u64::from(u32::from(v4))),
@@ -356,10 +365,33 @@ impl FlowTable {
         p: &Packet,
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        let now = ts.as_microsecond();
-        self.expire(now, out);
+        let prep = self.prepare(p);
+        self.packet_prepared(ts, p, &prep, out);
+    }
+
+    /// The first half of [`Self::packet`]: the packet's flow key and hash, and a prefetch of
+    /// the index cell its lookup reads. A caller holding packets back a few frames (see
+    /// [`crate::flow::FlowEngine::packet_ahead`]) lets that cache miss resolve meanwhile.
+    #[inline(always)]
+    pub(crate) fn prepare(&self, p: &Packet) -> Prepared {
         let (key, from_a) = FlowKey::of(p);
         let hash = self.hasher.hash_one(key);
+        self.map.prefetch(hash);
+        Prepared { key, from_a, hash }
+    }
+
+    /// The second half of [`Self::packet`], for a packet prepared by [`Self::prepare`].
+    #[inline(always)]
+    pub(crate) fn packet_prepared(
+        &mut self,
+        ts: Timestamp,
+        p: &Packet,
+        prep: &Prepared,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        let now = ts.as_microsecond();
+        self.expire(now, out);
+        let &Prepared { key, from_a, hash } = prep;
         let slab = &self.slab;
         match self.map.find(hash, |i| slab[i as usize].key == key) {
             Some(i) => self.update(i, ts, now, p, from_a, out),
@@ -367,7 +399,6 @@ impl FlowTable {
         }
     }
 
-    /// Emit summaries for every flow still open and empty the table (end of a replay).
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         // Oldest first, then drop everything at once (no per-entry map removal).
         let mut i = self.head;

@@ -299,9 +299,10 @@ where
     let mut frames = 0u64;
     let mut filter_error = None;
     let mut track = |ts: Timestamp, link: LinkType, frame: &[u8]| {
-        engine.packet(ts, link, frame, &mut |o| batcher.push(o));
+        engine.packet_ahead(ts, link, frame, &mut |o| batcher.push(o));
         frames += 1;
         if frames.is_multiple_of(1 << 16) {
+            engine.drain(&mut |o| batcher.push(o));
             progress(engine.stats());
         }
         // Only a push can close the batcher, so this is the one place to look.

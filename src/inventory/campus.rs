@@ -40,6 +40,22 @@ impl Campus {
         }
     }
 
+    /// Membership of two addresses, in one pass over the networks when both are IPv4 (every
+    /// packet record asks this about its source and destination).
+    #[inline]
+    pub fn contains_each(&self, a: IpAddr, b: IpAddr) -> (bool, bool) {
+        if let (IpAddr::V4(a), IpAddr::V4(b)) = (a, b) {
+            let (a, b) = (u32::from(a), u32::from(b));
+            let (mut in_a, mut in_b) = (false, false);
+            for &(net, mask) in &self.v4 {
+                in_a |= a & mask == net;
+                in_b |= b & mask == net;
+            }
+            return (in_a, in_b);
+        }
+        (self.contains(a), self.contains(b))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
@@ -60,5 +76,40 @@ mod tests {
         assert!(c.contains("2001:db8::1".parse().unwrap()));
         assert!(c.contains("::ffff:10.0.0.1".parse().unwrap()));
         assert!(!c.contains("2001:db9::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn membership_of_a_pair_matches_one_by_one() {
+        let c = Campus::new(&[
+            "10.0.0.0/8".parse().unwrap(),
+            "192.0.2.0/24".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ]);
+        let addrs: Vec<IpAddr> = [
+            "10.1.2.3",
+            "11.1.2.3",
+            "192.0.2.9",
+            "192.0.3.9",
+            "2001:db8::1",
+            "2001:db9::1",
+            "::ffff:10.0.0.1",
+            "::ffff:11.0.0.1",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        for &a in &addrs {
+            for &b in &addrs {
+                assert_eq!(
+                    c.contains_each(a, b),
+                    (c.contains(a), c.contains(b)),
+                    "{a} {b}"
+                );
+            }
+        }
+        assert_eq!(
+            Campus::default().contains_each(addrs[0], addrs[1]),
+            (false, false)
+        );
     }
 }
