@@ -45,7 +45,7 @@ fn main() {
             let ts = ts.checked_add(shift).unwrap_or(ts);
             first.get_or_insert(ts);
             last = Some(ts);
-            engine.packet(ts, link, frame, &mut sink);
+            engine.packet_ahead(ts, link, frame, &mut sink);
         });
         match r {
             Ok(c) => packets += c.packets,
