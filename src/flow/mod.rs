@@ -187,20 +187,25 @@ impl FlowEngine {
         out: &mut impl FnMut(&Observation<'static>),
     ) {
         self.packets += 1;
-        match decode(link, frame) {
+        // First track the packet held longest, in place (moving it out costs more than the
+        // tracking saves); then decode this one straight into its slot. In this order nothing
+        // decoded has to survive the tracking call, so the packet is stored from registers
+        // instead of being spilled to the stack and copied.
+        if let Some(a) = &self.ahead[self.next] {
+            Self::track(&mut self.table, &mut self.observations, a, out);
+        }
+        self.ahead[self.next] = match decode(link, frame) {
             Ok(packet) => {
                 self.decoded += 1;
                 let prep = self.table.prepare(&packet);
-                // Track the packet held longest, in place (moving it out costs more than the
-                // tracking saves), then put this one in its slot.
-                if let Some(a) = &self.ahead[self.next] {
-                    Self::track(&mut self.table, &mut self.observations, a, out);
-                }
-                self.ahead[self.next] = Some(Ahead { ts, packet, prep });
-                self.next = (self.next + 1) % AHEAD;
+                Some(Ahead { ts, packet, prep })
             }
-            Err(why) => self.malformed.count(why),
-        }
+            Err(why) => {
+                self.malformed.count(why);
+                None
+            }
+        };
+        self.next = (self.next + 1) % AHEAD;
     }
 
     /// Track every packet [`Self::packet_ahead`] still holds, oldest first.
