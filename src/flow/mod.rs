@@ -114,7 +114,8 @@ pub struct FlowStats {
 /// this many packets early, it has resolved by the time the packet is tracked.
 const AHEAD: usize = 8;
 
-/// A decoded packet waiting in [`FlowEngine::packet_ahead`]'s ring.
+/// A decoded packet and its prepared flow lookup, waiting in [`FlowEngine::packet_ahead`]'s
+/// ring (or tracked at once by [`FlowEngine::packet`]).
 #[derive(Debug, Clone, Copy)]
 struct Ahead {
     ts: Timestamp,
@@ -162,13 +163,11 @@ impl FlowEngine {
     ) {
         self.packets += 1;
         match decode(link, frame) {
-            Ok(p) => {
+            Ok(packet) => {
                 self.decoded += 1;
-                let n = &mut self.observations;
-                self.table.packet(ts, &p, &mut |o: &Observation<'static>| {
-                    *n += 1;
-                    out(o)
-                });
+                let prep = self.table.prepare(&packet);
+                let a = Ahead { ts, packet, prep };
+                Self::track(&mut self.table, &mut self.observations, &a, out);
             }
             Err(why) => self.malformed.count(why),
         }
@@ -219,6 +218,7 @@ impl FlowEngine {
         }
     }
 
+    /// Track a decoded packet, counting the observations it yields.
     #[inline(always)]
     fn track(
         table: &mut FlowTable,
