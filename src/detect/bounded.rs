@@ -484,13 +484,17 @@ impl Dedupe {
 /// lends a key another key's first sighting (one early record), never more.
 #[derive(Debug)]
 pub struct Doorkeeper {
-    slots: Vec<Sighting>,
+    /// One sighting per slot, packed (see [`Sighting`]) so that an empty table is all zero
+    /// bits: the allocator then hands back zeroed pages, untouched until used, instead of the
+    /// table being filled slot by slot at start-up (4 MB for the default caps).
+    slots: Vec<u128>,
     hasher: foldhash::fast::RandomState,
     overwritten: u64,
     held: usize,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+/// A slot's contents, unpacked. Packed as `time_us << 64 | port << 32 | tag`.
+#[derive(Debug, Clone, Copy)]
 struct Sighting {
     /// 0: empty.
     tag: u32,
@@ -499,13 +503,26 @@ struct Sighting {
     time_us: i64,
 }
 
+impl Sighting {
+    fn pack(self) -> u128 {
+        u128::from(self.time_us as u64) << 64 | u128::from(self.port) << 32 | u128::from(self.tag)
+    }
+    fn unpack(v: u128) -> Self {
+        Sighting {
+            tag: v as u32,
+            port: (v >> 32) as u32,
+            time_us: (v >> 64) as u64 as i64,
+        }
+    }
+}
+
 const NO_PORT: u32 = u32::MAX;
 
 impl Doorkeeper {
     /// Room for `cap` first sightings (at least 1).
     pub fn new(cap: usize) -> Self {
         Doorkeeper {
-            slots: vec![Sighting::default(); cap.clamp(1, 1 << 30)],
+            slots: vec![0; cap.clamp(1, 1 << 30)],
             hasher: foldhash::fast::RandomState::default(),
             overwritten: 0,
             held: 0,
@@ -552,15 +569,15 @@ impl Doorkeeper {
         let i = self.place(h);
         let tag = (h as u32) | 1;
         let slot = &mut self.slots[i];
-        if slot.tag == tag {
-            let first = *slot;
-            *slot = Sighting::default();
+        let held = Sighting::unpack(*slot);
+        if held.tag == tag {
+            *slot = 0;
             self.held -= 1;
-            let t = Timestamp::from_microsecond(first.time_us).ok()?;
-            let p = u16::try_from(first.port).ok();
+            let t = Timestamp::from_microsecond(held.time_us).ok()?;
+            let p = u16::try_from(held.port).ok();
             return Some((t, p));
         }
-        if slot.tag == 0 {
+        if held.tag == 0 {
             self.held += 1;
         } else {
             self.overwritten += 1;
@@ -569,7 +586,8 @@ impl Doorkeeper {
             tag,
             port: port.map_or(NO_PORT, u32::from),
             time_us: time.as_microsecond(),
-        };
+        }
+        .pack();
         None
     }
 
@@ -836,6 +854,30 @@ mod tests {
         // Taken: the next sighting is a first again.
         assert_eq!(d.admit(&"a", t(6), None), None);
         assert_eq!(d.admit(&"a", t(7), Some(1)), Some((t(6), None)));
+    }
+
+    #[test]
+    fn doorkeeper_keeps_extreme_times_and_ports() {
+        let mut d = Doorkeeper::new(64);
+        for (i, (t, port)) in [
+            (
+                Timestamp::from_second(Timestamp::MIN.as_second() + 1).unwrap(),
+                Some(0),
+            ),
+            (
+                Timestamp::from_second(Timestamp::MAX.as_second() - 1).unwrap(),
+                Some(u16::MAX),
+            ),
+            (Timestamp::from_microsecond(-1).unwrap(), None),
+            (Timestamp::UNIX_EPOCH, Some(25)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(d.admit(&i, t, port), None);
+            assert_eq!(d.admit(&i, Timestamp::UNIX_EPOCH, None), Some((t, port)));
+        }
+        assert!(d.is_empty());
     }
 
     #[test]
