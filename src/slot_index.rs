@@ -53,8 +53,20 @@ impl SlotIndex {
 
     #[inline]
     fn home(&self, tag: u32) -> usize {
+        Self::home_among(self.bits, tag)
+    }
+
+    /// The home place of `tag` among `1 << bits` cells.
+    #[inline]
+    fn home_among(bits: u32, tag: u32) -> usize {
         // bits ≥ 4, so the shift is below 32.
-        (tag >> (32 - self.bits)) as usize
+        (tag >> (32 - bits)) as usize
+    }
+
+    /// The cell filing `slot` under `tag`.
+    #[inline]
+    fn cell(tag: u32, slot: u32) -> u64 {
+        u64::from(tag) << 32 | u64::from(slot)
     }
 
     #[inline]
@@ -93,7 +105,7 @@ impl SlotIndex {
             self.grow();
         }
         let tag = Self::tag(hash);
-        self.place(u64::from(tag) << 32 | u64::from(slot));
+        self.place(Self::cell(tag, slot));
         self.len += 1;
     }
 
@@ -132,11 +144,13 @@ impl SlotIndex {
     /// Remove `slot`, filed under `hash`. False when it was not there.
     pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
         let tag = Self::tag(hash);
-        let Some(i) = self.position(tag, u64::from(tag) << 32 | u64::from(slot)) else {
+        let Some(i) = self.position(tag, Self::cell(tag, slot)) else {
             return false;
         };
         let bits = self.bits;
-        close_gap(&mut self.cells, i, |c| (c >> 32 >> (32 - bits)) as usize);
+        close_gap(&mut self.cells, i, |c| {
+            Self::home_among(bits, (c >> 32) as u32)
+        });
         self.len -= 1;
         true
     }
@@ -145,10 +159,10 @@ impl SlotIndex {
     /// it). False when it was not there.
     pub(crate) fn repoint(&mut self, hash: u64, from: u32, to: u32) -> bool {
         let tag = Self::tag(hash);
-        let Some(i) = self.position(tag, u64::from(tag) << 32 | u64::from(from)) else {
+        let Some(i) = self.position(tag, Self::cell(tag, from)) else {
             return false;
         };
-        self.cells[i] = u64::from(tag) << 32 | u64::from(to);
+        self.cells[i] = Self::cell(tag, to);
         true
     }
 

@@ -120,8 +120,13 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let i = self.find(key)?;
+        Some(self.used(i))
+    }
+
+    /// The value in slot `i`, marked as recently used.
+    fn used(&mut self, i: usize) -> &mut V {
         self.referenced[i] = true;
-        Some(&mut self.slots[i].value)
+        &mut self.slots[i].value
     }
 
     /// The entry for `key`, created with `init` (or by `recycle` on an evicted value when the
@@ -134,8 +139,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     ) -> &mut V {
         let hash = self.hash(&key);
         if let Some(i) = self.find_hashed(hash, &key) {
-            self.referenced[i] = true;
-            return &mut self.slots[i].value;
+            return self.used(i);
         }
         self.insert_new(hash, key, init, recycle)
     }
@@ -640,8 +644,7 @@ impl<K: Hash + Eq + Clone, V> AdmittedMap<K, V> {
         // One hash serves the map and the doorkeeper.
         let hash = self.map.hash(&key);
         if let Some(i) = self.map.find_hashed(hash, &key) {
-            self.map.referenced[i] = true;
-            return Some((&mut self.map.slots[i].value, None));
+            return Some((self.map.used(i), None));
         }
         let first = if wait {
             Some(self.first.admit_hashed(hash, now, port)?)

@@ -76,7 +76,7 @@ fn proto_number(p: Proto) -> u8 {
 
 impl FlowKey {
     /// The key and whether the packet's sender is side `a`. Always inlined into the read
-    /// loop, like the rest of a packet's path (see [`FlowTable::packet`]).
+    /// loop, like the rest of a packet's path (see [`FlowTable::packet_prepared`]).
     #[inline(always)]
     fn of(p: &Packet) -> (FlowKey, bool) {
         let tail = u64::from(proto_number(p.proto)) << 8 | u64::from(p.src.is_ipv6());
@@ -356,22 +356,10 @@ impl FlowTable {
         s
     }
 
-    /// Track one packet at time `ts`; emit what it completes. Inlined into the read loop with
-    /// [`crate::flow::FlowEngine::packet`].
-    #[inline(always)]
-    pub fn packet(
-        &mut self,
-        ts: Timestamp,
-        p: &Packet,
-        out: &mut impl FnMut(&Observation<'static>),
-    ) {
-        let prep = self.prepare(p);
-        self.packet_prepared(ts, p, &prep, out);
-    }
-
-    /// The first half of [`Self::packet`]: the packet's flow key and hash, and a prefetch of
-    /// the index cell its lookup reads. A caller holding packets back a few frames (see
-    /// [`crate::flow::FlowEngine::packet_ahead`]) lets that cache miss resolve meanwhile.
+    /// Tracking a packet, first half: its flow key and hash, and a prefetch of the index cell
+    /// its lookup reads. A caller holding packets back a few frames (see
+    /// [`crate::flow::FlowEngine::packet_ahead`]) lets that cache miss resolve meanwhile;
+    /// [`crate::flow::FlowEngine::packet`] goes straight on to the second half.
     #[inline(always)]
     pub(crate) fn prepare(&self, p: &Packet) -> Prepared {
         let (key, from_a) = FlowKey::of(p);
@@ -380,7 +368,9 @@ impl FlowTable {
         Prepared { key, from_a, hash }
     }
 
-    /// The second half of [`Self::packet`], for a packet prepared by [`Self::prepare`].
+    /// Tracking a packet, second half: track the packet prepared by [`Self::prepare`], taken
+    /// at `ts`; emit what it completes. Inlined into the read loop with
+    /// [`crate::flow::FlowEngine::packet`] and `packet_ahead`.
     #[inline(always)]
     pub(crate) fn packet_prepared(
         &mut self,
@@ -399,6 +389,7 @@ impl FlowTable {
         }
     }
 
+    /// Emit summaries for every flow still open and empty the table (end of a replay).
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         // Oldest first, then drop everything at once (no per-entry map removal).
         let mut i = self.head;
