@@ -46,8 +46,11 @@ impl SlotIndex {
 
     /// The cell's hash part: the hash's top 32 bits. It picks the home place and, compared
     /// first, saves nearly every comparison with another key.
+    ///
+    /// A caller may keep a key's tag instead of its hash (8 bytes less, and no hashing again)
+    /// and use the `_tagged` calls: they are what the hash-taking ones do after this.
     #[inline]
-    fn tag(hash: u64) -> u32 {
+    pub(crate) fn tag(hash: u64) -> u32 {
         (hash >> 32) as u32
     }
 
@@ -77,7 +80,13 @@ impl SlotIndex {
     /// Start loading the cache line a lookup of `hash` reads first.
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        crate::hint::prefetch(&self.cells[self.home(Self::tag(hash))]);
+        self.prefetch_tagged(Self::tag(hash));
+    }
+
+    /// [`Self::prefetch`] by the key's [`Self::tag`].
+    #[inline]
+    pub(crate) fn prefetch_tagged(&self, tag: u32) {
+        crate::hint::prefetch(&self.cells[self.home(tag)]);
     }
 
     /// The slot filed under `hash` for which `eq(slot)` holds.
@@ -100,11 +109,15 @@ impl SlotIndex {
 
     /// Add `slot` under `hash` (the caller knows it is not there yet).
     pub(crate) fn insert(&mut self, hash: u64, slot: u32) {
+        self.insert_tagged(Self::tag(hash), slot);
+    }
+
+    /// [`Self::insert`] by the key's [`Self::tag`].
+    pub(crate) fn insert_tagged(&mut self, tag: u32, slot: u32) {
         debug_assert!(slot != u32::MAX);
         if 2 * (self.len + 1) > self.cells.len() && self.bits < 32 {
             self.grow();
         }
-        let tag = Self::tag(hash);
         self.place(Self::cell(tag, slot));
         self.len += 1;
     }
@@ -143,7 +156,11 @@ impl SlotIndex {
 
     /// Remove `slot`, filed under `hash`. False when it was not there.
     pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
-        let tag = Self::tag(hash);
+        self.remove_tagged(Self::tag(hash), slot)
+    }
+
+    /// [`Self::remove`] by the key's [`Self::tag`].
+    pub(crate) fn remove_tagged(&mut self, tag: u32, slot: u32) -> bool {
         let Some(i) = self.position(tag, Self::cell(tag, slot)) else {
             return false;
         };

@@ -140,6 +140,9 @@ const NIL: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 struct Entry {
     key: FlowKey,
+    /// The key's tag in the index ([`SlotIndex::tag`] of its hash): removing the flow finds
+    /// its cell without hashing the key again (it fits in the entry's padding).
+    tag: u32,
     /// Time of the last packet (exact: it stamps the flow's summary and verdict).
     last: Timestamp,
     packets: u64,
@@ -385,7 +388,7 @@ impl FlowTable {
         let slab = &self.slab;
         match self.map.find(hash, |i| slab[i as usize].key == key) {
             Some(i) => self.update(i, ts, now, p, from_a, out),
-            None => self.start(key, ts, now, p, from_a, out),
+            None => self.start(key, SlotIndex::tag(hash), ts, now, p, from_a, out),
         }
     }
 
@@ -483,7 +486,7 @@ impl FlowTable {
         }
         if let Some(i) = near {
             let e = &self.slab[i as usize];
-            self.map.prefetch(self.hasher.hash_one(e.key));
+            self.map.prefetch_tagged(e.tag);
             for n in [e.prev, e.next] {
                 if n != NIL {
                     crate::hint::prefetch(&self.slab[n as usize]);
@@ -532,9 +535,13 @@ impl FlowTable {
         o
     }
 
+    /// A packet that matches no flow: start one, filed in the index under `tag` (the
+    /// caller hashed the key already).
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         key: FlowKey,
+        tag: u32,
         ts: Timestamp,
         now: i64,
         p: &Packet,
@@ -577,6 +584,7 @@ impl FlowTable {
         };
         let e = Entry {
             key,
+            tag,
             last: ts,
             packets: 1,
             bytes: u64::from(p.ip_len),
@@ -598,7 +606,7 @@ impl FlowTable {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.map.insert(self.hasher.hash_one(key), i);
+        self.map.insert_tagged(tag, i);
         self.link_tail(i);
         self.stats.created += 1;
         if attempt {
@@ -648,9 +656,9 @@ impl FlowTable {
                 && p.flags & tcp_flags::ACK == 0
             {
                 // Port reuse: a new connection on a closed 5-tuple.
-                let key = e.key;
+                let (key, tag) = (e.key, e.tag);
                 self.free_entry(i);
-                self.start(key, ts, now, p, from_a, out);
+                self.start(key, tag, ts, now, p, from_a, out);
                 return;
             }
             e.last = ts;
@@ -755,8 +763,7 @@ impl FlowTable {
     fn free_entry(&mut self, i: u32) {
         // `unlink` is a no-op on an entry that is not linked.
         self.unlink(i);
-        let key = self.slab[i as usize].key;
-        let filed = self.map.remove(self.hasher.hash_one(key), i);
+        let filed = self.map.remove_tagged(self.slab[i as usize].tag, i);
         debug_assert!(filed, "a live flow is always indexed");
         // A free slot matches no pending attempt or closing check (their `born_us` differs),
         // so a flow already removed is neither judged nor freed a second time.

@@ -40,17 +40,16 @@ impl Campus {
         }
     }
 
-    /// Membership of two addresses, in one pass over the networks when both are IPv4 (every
-    /// packet record asks this about its source and destination).
+    /// Membership of two addresses (every packet record asks this about its source and
+    /// destination). Two short-circuiting scalar scans: the lists hold a handful of networks,
+    /// and a loop that never exits early was vectorized into about a hundred instructions of
+    /// set-up per call (callgrind: 4 % of a packet replay).
     #[inline]
     pub fn contains_each(&self, a: IpAddr, b: IpAddr) -> (bool, bool) {
         if let (IpAddr::V4(a), IpAddr::V4(b)) = (a, b) {
             let (a, b) = (u32::from(a), u32::from(b));
-            let (mut in_a, mut in_b) = (false, false);
-            for &(net, mask) in &self.v4 {
-                in_a |= a & mask == net;
-                in_b |= b & mask == net;
-            }
+            let in_a = self.v4.iter().any(|&(net, mask)| a & mask == net);
+            let in_b = self.v4.iter().any(|&(net, mask)| b & mask == net);
             return (in_a, in_b);
         }
         (self.contains(a), self.contains(b))
