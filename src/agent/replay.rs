@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::flow::FlowStats;
 use crate::flow::batch::PacketRecord;
 use crate::ingest::file_tail::{DEFAULT_LINE_CAP, LineChunks};
-use crate::ingest::pcap_file::{PcapCounts, PcapError};
+use crate::ingest::pcap_file::{FrameFilter, PcapCounts, PcapError};
 use crate::model::{EffectKind, Event, Finding, Incident};
 use crate::parse::{Format, ParseContext, parser_for};
 use crate::policy::{Policy, Step};
@@ -41,6 +41,10 @@ pub struct Replay<W: Write> {
     clock: Option<Timestamp>,
     /// Read captures on a second thread (see [`Replay::capture_threads`]).
     capture_thread: bool,
+    /// Capture filter for packet-capture inputs (see [`Replay::capture_filter`]).
+    capture_filter: Option<String>,
+    /// What the packet-capture inputs held, for the summary.
+    pub captures: CaptureTotals,
     pub incidents_opened: u64,
     pub notices: u64,
     pub hooks: u64,
@@ -57,6 +61,8 @@ impl<W: Write> Replay<W> {
             json,
             clock: None,
             capture_thread: !one_core(),
+            capture_filter: None,
+            captures: CaptureTotals::default(),
             incidents_opened: 0,
             notices: 0,
             hooks: 0,
@@ -108,8 +114,9 @@ impl<W: Write> Replay<W> {
                         "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
                     );
                 }
-                read.map(|_| ())
-                    .with_context(|| format!("reading {}", path.display()))?;
+                // The caller names the input; the error names the capture and its cause.
+                let counts = read?;
+                self.captures.add(&counts, &stats);
             }
         }
         Ok(())
@@ -133,6 +140,7 @@ impl<W: Write> Replay<W> {
     ) -> Result<(Result<PcapCounts, PcapError>, FlowStats)> {
         let mut failed = None;
         let mut stats = FlowStats::default();
+        let filter = self.capture_filter.as_deref().map(FrameFilter::new);
         let sink = |mut batch: Vec<PacketRecord>| {
             if let Err(e) = self.packet_batch(&batch, view) {
                 failed = Some(e);
@@ -141,7 +149,7 @@ impl<W: Write> Replay<W> {
             batch.clear();
             Ok(Some(batch))
         };
-        let read = crate::ingest::pcap_file::flow_batches(path, flow, None, sink, |s| stats = s);
+        let read = crate::ingest::pcap_file::flow_batches(path, flow, filter, sink, |s| stats = s);
         match failed {
             Some(e) => Err(e),
             None => Ok((read, stats)),
@@ -158,6 +166,7 @@ impl<W: Write> Replay<W> {
         flow: &crate::flow::FlowSettings,
         view: &SourceView,
     ) -> Result<(Result<PcapCounts, PcapError>, FlowStats)> {
+        let filter = self.capture_filter.as_deref().map(FrameFilter::new);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PacketRecord>>(4);
         let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<PacketRecord>>();
         std::thread::scope(|s| {
@@ -169,7 +178,7 @@ impl<W: Write> Replay<W> {
                         Err(_) => Err(()),
                     };
                     let mut stats = FlowStats::default();
-                    let r = crate::ingest::pcap_file::flow_batches(path, flow, None, sink, |s| {
+                    let r = crate::ingest::pcap_file::flow_batches(path, flow, filter, sink, |s| {
                         stats = s
                     });
                     drop(tx);
@@ -199,6 +208,13 @@ impl<W: Write> Replay<W> {
     /// this thread (`1`). The default is 2, or 1 when the process may use only one core.
     pub fn capture_threads(&mut self, n: u8) {
         self.capture_thread = n >= 2;
+    }
+
+    /// Apply a capture filter (`tcpdump` syntax, as `tcpdump -r FILE EXPR` takes it) to every
+    /// packet-capture input, compiled for each file's link type. A filter that does not
+    /// compile fails the first capture input.
+    pub fn capture_filter(&mut self, expr: &str) {
+        self.capture_filter = Some(expr.to_string());
     }
 
     fn view(&self, name: &str) -> SourceView {
@@ -398,6 +414,30 @@ impl<W: Write> Replay<W> {
     /// Write out whatever the report writer still buffers.
     pub fn flush_output(&mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// What a replay's packet-capture inputs held: every frame read is either tracked, skipped as
+/// malformed (counted by reason in the flow engine) or dropped by the capture filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureTotals {
+    /// Capture inputs read.
+    pub files: u64,
+    /// Frames read.
+    pub packets: u64,
+    /// Frames skipped: undecodable, or stamped outside the representable time range.
+    pub malformed: u64,
+    /// Frames the capture filter dropped.
+    pub filtered: u64,
+}
+
+impl CaptureTotals {
+    fn add(&mut self, read: &PcapCounts, engine: &FlowStats) {
+        self.files += 1;
+        self.packets += read.packets;
+        self.malformed += engine.malformed.total() + read.bad_time;
+        // Frames with a good stamp either passed the filter (and reached the engine) or not.
+        self.filtered += read.packets.saturating_sub(read.bad_time + engine.packets);
     }
 }
 

@@ -10,10 +10,16 @@ use std::process::ExitCode;
 pub struct ReplayArgs {
     #[arg(short, long, default_value = "/etc/cordon/cordon.toml")]
     pub config: PathBuf,
-    /// Format of the line inputs (suricata_eve, netfilter, sshd, ...). `.pcap`/`.pcapng`
-    /// inputs are read as packet captures.
+    /// Format of the line inputs (suricata_eve, netfilter, sshd, ...), or `pcap`: every input
+    /// (`-` too) is a packet capture. Files named `.pcap`, `.pcapng` or `.cap`, and files that
+    /// start like one (`tcpdump -C` names them `dump1`, `dump2`, ...), are read as packet
+    /// captures whatever the format.
     #[arg(long, default_value = "suricata_eve")]
     pub format: String,
+    /// Capture filter for the packet-capture inputs, in tcpdump syntax (as `tcpdump -r FILE
+    /// EXPR` takes it), e.g. "not net 192.0.2.0/24".
+    #[arg(long, value_name = "EXPR")]
+    pub bpf: Option<String>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -34,11 +40,17 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let format: Format = match args.format.parse() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: --format: {e}");
-            return ExitCode::from(super::EX_USAGE);
+    // `pcap` is not a line format: it makes every input a packet capture.
+    let all_captures = args.format == "pcap";
+    let format: Format = if all_captures {
+        Format::SuricataEve
+    } else {
+        match args.format.parse() {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: --format: {e}; or pcap, for packet captures");
+                return ExitCode::from(super::EX_USAGE);
+            }
         }
     };
     let stdout = std::io::stdout();
@@ -53,9 +65,12 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     if let Some(n) = args.capture_threads {
         replay.capture_threads(n);
     }
+    if let Some(expr) = &args.bpf {
+        replay.capture_filter(expr);
+    }
     let started = std::time::Instant::now();
     for path in &args.inputs {
-        let input = if path.ends_with(".pcap") || path.ends_with(".pcapng") {
+        let input = if all_captures || is_capture(path) {
             Input::Pcap {
                 name: path.clone(),
                 path: PathBuf::from(path),
@@ -83,8 +98,17 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let s = replay.stats();
+    let c = replay.captures;
+    let packets = if c.files > 0 {
+        format!(
+            ", {} packets ({} malformed, {} filtered out)",
+            c.packets, c.malformed, c.filtered
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "replay: {} lines ({} bad, {} skipped), {} observations, {} evidence, {} incidents, {} notices, {} hook calls in {:.2}s",
+        "replay: {} lines ({} bad, {} skipped){packets}, {} observations, {} evidence, {} incidents, {} notices, {} hook calls in {:.2}s",
         s.lines,
         s.bad,
         s.skipped,
@@ -104,4 +128,54 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     // callgrind). The report is flushed above and the store is in memory.
     std::mem::forget(replay);
     ExitCode::SUCCESS
+}
+
+/// Is `path` a packet capture? By its name, or, for a file with another name, by the magic
+/// number it starts with (classic pcap in either byte order and time unit, or pcapng). Text
+/// logs never start with these bytes; an unreadable file is left to the line reader, which
+/// reports the error.
+fn is_capture(path: &str) -> bool {
+    if [".pcap", ".pcapng", ".cap"]
+        .iter()
+        .any(|x| path.ends_with(x))
+    {
+        return true;
+    }
+    if path == "-" || path.ends_with(".gz") {
+        return false;
+    }
+    let mut magic = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        f.read_exact(&mut magic)
+    });
+    read.is_ok() && is_capture_magic(magic)
+}
+
+fn is_capture_magic(magic: [u8; 4]) -> bool {
+    const PCAP: [u32; 2] = [0xa1b2_c3d4, 0xa1b2_3c4d];
+    const PCAPNG: u32 = 0x0a0d_0d0a;
+    let (le, be) = (u32::from_le_bytes(magic), u32::from_be_bytes(magic));
+    PCAP.contains(&le) || PCAP.contains(&be) || le == PCAPNG
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_capture_magic;
+
+    #[test]
+    fn capture_magic_numbers() {
+        for m in [
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0xc3, 0xd4],
+            [0x4d, 0x3c, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ] {
+            assert!(is_capture_magic(m), "{m:x?}");
+        }
+        for m in [*b"{\"ti", *b"Dec ", *b"<34>", [0; 4]] {
+            assert!(!is_capture_magic(m), "{m:x?}");
+        }
+    }
 }

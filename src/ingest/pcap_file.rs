@@ -11,34 +11,27 @@ use jiff::Timestamp;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-/// Errors reading a capture file.
+/// Errors reading a capture file. Each message carries its cause, and none is also given
+/// as `source()`: they are logged with their `Display` (`error = %e`) and reported with
+/// anyhow's `{:#}`, which prints the source chain after the message and would repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum PcapError {
-    #[error("cannot open capture {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: pcap::Error,
-    },
+    #[error("cannot open capture {path}: {cause}")]
+    Open { path: PathBuf, cause: pcap::Error },
     #[error("cannot read standard input as a capture: {0}")]
-    Stdin(#[source] std::io::Error),
+    Stdin(std::io::Error),
     #[error("capture {path} has link type {dlt} ({name}), which cordon does not decode")]
     UnsupportedLink {
         path: PathBuf,
         dlt: i32,
         name: String,
     },
-    #[error("reading capture {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: pcap::Error,
-    },
-    #[error("reading capture {path}: {source}")]
+    #[error("reading capture {path}: {cause}")]
+    Read { path: PathBuf, cause: pcap::Error },
+    #[error("reading capture {path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("capture {path} is corrupt: record of {len} bytes at offset {offset}")]
     Corrupt {
@@ -46,19 +39,14 @@ pub enum PcapError {
         len: u32,
         offset: u64,
     },
-    #[error("capture filter {filter:?}: {source}")]
-    Filter {
-        filter: String,
-        #[source]
-        source: pcap::Error,
-    },
+    #[error("capture filter {filter:?}: {cause}")]
+    Filter { filter: String, cause: pcap::Error },
     #[error("cannot start the capture thread: {0}")]
-    Thread(#[source] std::io::Error),
-    #[error("live capture on {interface}: {source}")]
+    Thread(std::io::Error),
+    #[error("live capture on {interface}: {cause}")]
     Live {
         interface: String,
-        #[source]
-        source: pcap::Error,
+        cause: pcap::Error,
     },
 }
 
@@ -90,14 +78,14 @@ fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, PcapError> {
             .into_raw_fd();
         // SAFETY: `fd` is a fresh duplicate of stdin that nothing else owns; libpcap takes
         // ownership (fdopen + fclose on drop).
-        unsafe { pcap::Capture::from_raw_fd(fd) }.map_err(|source| PcapError::Open {
+        unsafe { pcap::Capture::from_raw_fd(fd) }.map_err(|cause| PcapError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     } else {
-        pcap::Capture::from_file(path).map_err(|source| PcapError::Open {
+        pcap::Capture::from_file(path).map_err(|cause| PcapError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 }
@@ -161,10 +149,10 @@ fn read_frames(
                 }
             }
             Err(pcap::Error::NoMorePackets) => break,
-            Err(source) => {
+            Err(cause) => {
                 return Err(PcapError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    cause,
                 });
             }
         }
@@ -211,9 +199,9 @@ impl FrameFilter {
         let program = match &self.compiled {
             Some((l, p)) if *l == link => p,
             _ => {
-                let p = compile_bpf(&self.expr, link).map_err(|source| PcapError::Filter {
+                let p = compile_bpf(&self.expr, link).map_err(|cause| PcapError::Filter {
                     filter: self.expr.clone(),
-                    source,
+                    cause,
                 })?;
                 &self.compiled.insert((link, p)).1
             }
@@ -391,9 +379,9 @@ mod fast {
         link: LinkType,
         on_frame: &mut impl FnMut(Timestamp, LinkType, &[u8], u32) -> ControlFlow<()>,
     ) -> Result<PcapCounts, PcapError> {
-        let io = |source| PcapError::Io {
+        let io = |cause| PcapError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let rd = |b: &[u8], i: usize| {
             let w = [b[i], b[i + 1], b[i + 2], b[i + 3]];

@@ -141,9 +141,9 @@ pub fn link_type(interface: &str) -> Option<LinkType> {
 }
 
 fn open(cfg: &LiveSettings) -> Result<Opened, PcapError> {
-    let err = |source| PcapError::Live {
+    let err = |cause| PcapError::Live {
         interface: cfg.interface.clone(),
-        source,
+        cause,
     };
     let mut inactive = pcap::Capture::from_device(cfg.interface.as_str())
         .map_err(err)?
@@ -316,10 +316,10 @@ impl Runner {
                     wait_readable(o.fd, READ_TIMEOUT_MS);
                 }
                 Err(_) if self.stop.load(Ordering::Relaxed) => break,
-                Err(source) => {
+                Err(cause) => {
                     return Err(PcapError::Live {
                         interface: self.cfg.interface.clone(),
-                        source,
+                        cause,
                     });
                 }
             }
