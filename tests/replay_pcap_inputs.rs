@@ -273,3 +273,61 @@ fn a_bad_capture_filter_is_reported() {
         "{stderr}"
     );
 }
+
+/// A log arriving through a pipe (`cordon replay <(zcat eve.json.gz)`) is not looked into for
+/// a capture's magic number: reading its first bytes to find out would lose them to the
+/// replay. It replays like the file itself.
+#[test]
+fn a_log_through_a_named_pipe_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("eve.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/eve-demo.json");
+    let want = replay(&[], &[&log], None);
+    assert!(!want.events.is_empty(), "the demo EVE log opens incidents");
+
+    let root = env!("CARGO_MANIFEST_DIR");
+    let child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .current_dir(root)
+        .args(["replay", "--json", "-c", "config/cordon.toml"])
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let writer = {
+        let (fifo, log) = (fifo.clone(), log.clone());
+        // Opening a FIFO for writing waits for its reader.
+        std::thread::spawn(move || {
+            let data = std::fs::read(&log).unwrap();
+            std::fs::write(&fifo, data)
+        })
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(out) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        // Unblock a writer still waiting for a reader (O_NONBLOCK: never wait for a writer).
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000)
+            .open(&fifo);
+        panic!("cordon replay of a FIFO did not finish");
+    };
+    let out = out.unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events, want.events);
+    assert!(
+        stderr.contains(&want.summary[..want.summary.find(" in ").unwrap()]),
+        "{stderr}"
+    );
+}

@@ -130,10 +130,11 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Is `path` a packet capture? By its name, or, for a file with another name, by the magic
-/// number it starts with (classic pcap in either byte order and time unit, or pcapng). Text
-/// logs never start with these bytes; an unreadable file is left to the line reader, which
-/// reports the error.
+/// Is `path` a packet capture? By its name, or, for a regular file with another name, by the
+/// magic number it starts with (classic pcap in either byte order and time unit, or pcapng).
+/// Text logs never start with these bytes. Only regular files are looked into: the bytes read
+/// from a pipe (`<(zcat log.gz)`) would be lost to the line reader. An unreadable file is left
+/// to the line reader, which reports the error.
 fn is_capture(path: &str) -> bool {
     if [".pcap", ".pcapng", ".cap"]
         .iter()
@@ -141,7 +142,8 @@ fn is_capture(path: &str) -> bool {
     {
         return true;
     }
-    if path == "-" || path.ends_with(".gz") {
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if path == "-" || path.ends_with(".gz") || !regular {
         return false;
     }
     let mut magic = [0u8; 4];
