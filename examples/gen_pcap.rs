@@ -1,12 +1,17 @@
 //! Generate a synthetic Ethernet/IPv4 pcap for benchmarks (see scripts/bench-pcap.sh).
 //!
-//!   gen_pcap OUT.pcap [--packets N] [--peers P]
+//!   gen_pcap OUT.pcap [--packets N] [--peers P] [--interleave K]
 //!
 //! Default: ~N packets of mixed traffic from a /16 campus to P outside peers (default 50,000):
 //! TCP sessions (handshake, data, FIN), DNS over UDP, SYN probes answered by RST, ICMP echo.
 //! With `--peers 1000000` every session uses a new outside peer and sessions are two packets
 //! (SYN/RST-ACK or UDP query/answer), so a 2,000,000-packet file reaches a million distinct
 //! peers — the memory worst case for the flow table.
+//!
+//! Sessions are written one after another by default. With `--interleave K`, K sessions are
+//! open at once and each next packet comes from one of them picked at random, as on a real
+//! link: a flow's packets are then far apart, and which way a packet goes cannot be guessed
+//! from the packets before it.
 use std::io::{BufWriter, Write};
 
 struct Rng(u64);
@@ -25,6 +30,14 @@ struct Gen<W: Write> {
     usec: u64,
     n: u64,
     buf: Vec<u8>,
+    /// Interleaving: the frames of the session being built, the sessions open (each a list
+    /// of frames, next one last), how many may be open, and the generator that picks.
+    building: Vec<Vec<u8>>,
+    open: Vec<Vec<Vec<u8>>>,
+    interleave: usize,
+    pick: Rng,
+    /// Frames made (written, or waiting in open sessions).
+    made: u64,
 }
 
 const SYN: u8 = 0x02;
@@ -34,7 +47,52 @@ const RST: u8 = 0x04;
 const PSH: u8 = 0x08;
 
 impl<W: Write> Gen<W> {
+    /// The frame in `buf` is the next of the current session.
     fn record(&mut self) -> std::io::Result<()> {
+        self.made += 1;
+        if self.interleave > 1 {
+            self.building.push(self.buf.clone());
+            return Ok(());
+        }
+        self.write_frame()
+    }
+
+    /// The current session is complete: with interleaving, open it, and while too many are
+    /// open write the next frame of a random one.
+    fn end_session(&mut self) -> std::io::Result<()> {
+        if self.interleave > 1 {
+            let mut frames = std::mem::take(&mut self.building);
+            frames.reverse();
+            self.open.push(frames);
+            while self.open.len() >= self.interleave {
+                self.write_from_open()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_from_open(&mut self) -> std::io::Result<()> {
+        let i = (self.pick.next() % self.open.len() as u64) as usize;
+        let Some(frame) = self.open[i].pop() else {
+            self.open.swap_remove(i);
+            return Ok(());
+        };
+        if self.open[i].is_empty() {
+            self.open.swap_remove(i);
+        }
+        self.buf = frame;
+        self.write_frame()
+    }
+
+    /// Write every frame still waiting in open sessions.
+    fn finish(&mut self) -> std::io::Result<()> {
+        while !self.open.is_empty() {
+            self.write_from_open()?;
+        }
+        Ok(())
+    }
+
+    fn write_frame(&mut self) -> std::io::Result<()> {
         self.usec += 20;
         let sec = 1_800_000_000 + self.usec / 1_000_000;
         let us = self.usec % 1_000_000;
@@ -111,14 +169,16 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let out = args
         .get(1)
-        .expect("usage: gen_pcap OUT.pcap [--packets N] [--peers P]");
+        .expect("usage: gen_pcap OUT.pcap [--packets N] [--peers P] [--interleave K]");
     let mut packets: u64 = 2_000_000;
     let mut peers: u64 = 50_000;
+    let mut interleave: usize = 1;
     let mut i = 2;
     while i + 1 < args.len() {
         match args[i].as_str() {
             "--packets" => packets = args[i + 1].parse().expect("--packets N"),
             "--peers" => peers = args[i + 1].parse().expect("--peers P"),
+            "--interleave" => interleave = args[i + 1].parse().expect("--interleave K"),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -130,6 +190,11 @@ fn main() -> std::io::Result<()> {
         usec: 0,
         n: 0,
         buf: Vec::with_capacity(2048),
+        building: Vec::new(),
+        open: Vec::with_capacity(interleave),
+        interleave,
+        pick: Rng(0x2545_F491_4F6C_DD1D),
+        made: 0,
     };
     // pcap global header: magic, v2.4, tz 0, sigfigs 0, snaplen 65535, Ethernet.
     g.w.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
@@ -140,7 +205,7 @@ fn main() -> std::io::Result<()> {
     g.w.write_all(&1u32.to_le_bytes())?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut session: u64 = 0;
-    while g.n < packets {
+    while g.made < packets {
         let r = rng.next();
         let host = (r >> 8) as u16 % 4096;
         let campus = [10, 20, (host >> 8) as u8, host as u8];
@@ -183,8 +248,10 @@ fn main() -> std::io::Result<()> {
             g.icmp(campus, peer, 8, sp)?;
             g.icmp(peer, campus, 0, sp)?;
         }
+        g.end_session()?;
         session += 1;
     }
+    g.finish()?;
     g.w.flush()?;
     eprintln!("{out}: {} packets, {session} sessions", g.n);
     Ok(())

@@ -5,7 +5,8 @@
 #                                               again pinned to one core with taskset -c 0)
 #   examples/pcap_replay FILE                  (decode + flow table only: locates detector cost)
 #   vs tcpdump -nr FILE -w /dev/null, tshark -r FILE -q -z conv,ip, and cat FILE >/dev/null.
-# Generates ~2,000,000-packet captures (mixed traffic; and one million distinct peers) with
+# Generates ~2,000,000-packet captures (mixed traffic, its sessions written one after another
+# and, as on a real link, 4,096 of them interleaved; and one million distinct peers) with
 # examples/gen_pcap, reports packets/s, ratios and peak RSS (/usr/bin/time -v), and replays
 # the mixed capture ten times in one `cordon replay` process to show memory stays flat.
 # Usage: scripts/bench-pcap.sh [WORKDIR]   (installs tcpdump, tshark, time if missing)
@@ -27,6 +28,7 @@ cargo build -q --release --bin cordon --example gen_pcap --example pcap_replay
 BIN=target/release/examples
 CORDON=(target/release/cordon replay -c config/cordon.toml --horizon-days 0)
 [ -s "$W/mixed.pcap" ] || "$BIN/gen_pcap" "$W/mixed.pcap" --packets 2000000
+[ -s "$W/interleaved.pcap" ] || "$BIN/gen_pcap" "$W/interleaved.pcap" --packets 2000000 --interleave 4096
 [ -s "$W/peers1m.pcap" ] || "$BIN/gen_pcap" "$W/peers1m.pcap" --packets 2000000 --peers 1000000
 PKTS=2000000
 
@@ -52,7 +54,7 @@ run() {
 }
 
 echo "host: $(nproc) cores, $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg)"
-for f in mixed peers1m; do
+for f in mixed interleaved peers1m; do
   F="$W/$f.pcap"
   echo "== $f.pcap ($(du -m "$F" | cut -f1) MB, $PKTS packets)"
   run "$f-cordon" "${CORDON[@]}" "$F"

@@ -204,6 +204,11 @@ impl FlowEngine {
                 None
             }
         };
+        // Halfway through its wait, a held packet's index cell has arrived: start loading
+        // the flow entry it points to, for the second half of the wait.
+        if let Some(a) = &self.ahead[(self.next + AHEAD / 2) % AHEAD] {
+            self.table.prefetch_entry(&a.prep);
+        }
         self.next = (self.next + 1) % AHEAD;
     }
 

@@ -387,6 +387,19 @@ impl FlowTable {
         Prepared { key, from_a, hash }
     }
 
+    /// Between the halves, once the index cell has had time to arrive: start loading the
+    /// entry it points to. On a real link a flow's packets are far apart, so the entry (104
+    /// bytes, two or three cache lines) is cold for nearly every packet. Only the tag is compared, so a rare
+    /// other key's entry may be loaded instead; a hint only, it changes nothing.
+    #[inline(always)]
+    pub(crate) fn prefetch_entry(&self, prep: &Prepared) {
+        if let Some(i) = self.map.find(prep.hash, |_| true)
+            && let Some(e) = self.slab.get(i as usize)
+        {
+            crate::hint::prefetch_lines(e);
+        }
+    }
+
     /// Tracking a packet, second half: track the packet prepared by [`Self::prepare`], taken
     /// at `ts`; emit what it completes. Inlined into the read loop with
     /// [`crate::flow::FlowEngine::packet`] and `packet_ahead`.
