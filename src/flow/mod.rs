@@ -206,8 +206,10 @@ impl FlowEngine {
         };
         // Halfway through its wait, a held packet's index cell has arrived: start loading
         // the flow entry it points to, for the second half of the wait.
-        if let Some(a) = &self.ahead[(self.next + AHEAD / 2) % AHEAD] {
-            self.table.prefetch_entry(&a.prep);
+        let half = (self.next + AHEAD / 2) % AHEAD;
+        if let Some(a) = &self.ahead[half] {
+            let before = self.ahead[(half + AHEAD - 1) % AHEAD].as_ref();
+            self.table.prefetch_entry(&a.prep, before.map(|b| &b.prep));
         }
         self.next = (self.next + 1) % AHEAD;
     }

@@ -389,10 +389,15 @@ impl FlowTable {
 
     /// Between the halves, once the index cell has had time to arrive: start loading the
     /// entry it points to. On a real link a flow's packets are far apart, so the entry (104
-    /// bytes, two or three cache lines) is cold for nearly every packet. Only the tag is compared, so a rare
-    /// other key's entry may be loaded instead; a hint only, it changes nothing.
+    /// bytes, two or three cache lines) is cold for nearly every packet. Not when the packet
+    /// just before it is of the same flow (the same hash): tracking that one loads the entry.
+    /// Only the tag is compared, so a rare other key's entry may be loaded instead; a hint
+    /// only, it changes nothing.
     #[inline(always)]
-    pub(crate) fn prefetch_entry(&self, prep: &Prepared) {
+    pub(crate) fn prefetch_entry(&self, prep: &Prepared, before: Option<&Prepared>) {
+        if before.is_some_and(|b| b.hash == prep.hash) {
+            return;
+        }
         if let Some(i) = self.map.find(prep.hash, |_| true)
             && let Some(e) = self.slab.get(i as usize)
         {
