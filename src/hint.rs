@@ -4,16 +4,7 @@
 /// for memory overlaps other work. Does nothing where no hint is available.
 #[inline]
 pub(crate) fn prefetch<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the program and
-    // writes nothing; the pointer comes from a live reference anyway. SSE is part of the
-    // x86_64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((v as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
+    prefetch_byte((v as *const T).cast::<u8>());
 }
 
 /// [`prefetch`] every cache line `v` spans: a value larger than a line, or one that straddles
@@ -32,11 +23,13 @@ pub(crate) fn prefetch_lines<T>(v: &T) {
     }
 }
 
+/// Start loading the cache line holding the byte at `p`.
 #[inline]
 fn prefetch_byte(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: as in `prefetch`: a prefetch never faults and reads nothing into the program;
-    // `p` lies within (or one line past the start of) a live value anyway.
+    // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the program and
+    // writes nothing, whatever the address; callers pass addresses within live values anyway.
+    // SSE is part of the x86_64 baseline.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());

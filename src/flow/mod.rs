@@ -161,15 +161,8 @@ impl FlowEngine {
         frame: &[u8],
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        self.packets += 1;
-        match decode(link, frame) {
-            Ok(packet) => {
-                self.decoded += 1;
-                let prep = self.table.prepare(&packet);
-                let a = Ahead { ts, packet, prep };
-                Self::track(&mut self.table, &mut self.observations, &a, out);
-            }
-            Err(why) => self.malformed.count(why),
+        if let Some(a) = self.decode_frame(ts, link, frame) {
+            Self::track(&mut self.table, &mut self.observations, &a, out);
         }
     }
 
@@ -185,7 +178,6 @@ impl FlowEngine {
         frame: &[u8],
         out: &mut impl FnMut(&Observation<'static>),
     ) {
-        self.packets += 1;
         // First track the packet held longest, in place (moving it out costs more than the
         // tracking saves); then decode this one straight into its slot. In this order nothing
         // decoded has to survive the tracking call, so the packet is stored from registers
@@ -193,17 +185,7 @@ impl FlowEngine {
         if let Some(a) = &self.ahead[self.next] {
             Self::track(&mut self.table, &mut self.observations, a, out);
         }
-        self.ahead[self.next] = match decode(link, frame) {
-            Ok(packet) => {
-                self.decoded += 1;
-                let prep = self.table.prepare(&packet);
-                Some(Ahead { ts, packet, prep })
-            }
-            Err(why) => {
-                self.malformed.count(why);
-                None
-            }
-        };
+        self.ahead[self.next] = self.decode_frame(ts, link, frame);
         // Halfway through its wait, a held packet's index cell has arrived: start loading
         // the flow entry it points to, for the second half of the wait.
         let half = (self.next + AHEAD / 2) % AHEAD;
@@ -222,6 +204,24 @@ impl FlowEngine {
                 Self::track(&mut self.table, &mut self.observations, a, out);
             }
             self.ahead[i] = None;
+        }
+    }
+
+    /// Count a frame and decode it, its flow lookup prepared; `None` (counted by reason) when
+    /// it does not decode. The first half of [`Self::packet`] and [`Self::packet_ahead`].
+    #[inline(always)]
+    fn decode_frame(&mut self, ts: Timestamp, link: LinkType, frame: &[u8]) -> Option<Ahead> {
+        self.packets += 1;
+        match decode(link, frame) {
+            Ok(packet) => {
+                self.decoded += 1;
+                let prep = self.table.prepare(&packet);
+                Some(Ahead { ts, packet, prep })
+            }
+            Err(why) => {
+                self.malformed.count(why);
+                None
+            }
         }
     }
 
