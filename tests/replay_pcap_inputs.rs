@@ -2,7 +2,9 @@
 //! file, standard input (`--format pcap -`) or a capture with another name (`tcpdump -C`
 //! rotation names them `dump1`, ...). A capture filter (`--bpf`) judges `greater`/`less` by
 //! the length on the wire, also when the snap length cut the frames, on every one of those
-//! read paths (our own classic-pcap reader, and libpcap's for pcapng and stdin).
+//! read paths (our own classic-pcap reader, and libpcap's for pcapng and stdin). Gzipped
+//! captures (`tcpdump -z gzip`, archives) replay like the capture inside them, and a broken
+//! one is an error that names it.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -330,4 +332,79 @@ fn a_log_through_a_named_pipe_loses_nothing() {
         stderr.contains(&want.summary[..want.summary.find(" in ").unwrap()]),
         "{stderr}"
     );
+}
+
+/// `bytes` gzipped in `members` gzip members, concatenated (as `cat a.gz b.gz` or pigz
+/// make them: `zcat` reads them as one stream).
+fn gzip(bytes: &[u8], members: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for part in bytes.chunks(bytes.len().div_ceil(members)) {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(part).unwrap();
+        out.extend(z.finish().unwrap());
+    }
+    out
+}
+
+/// A gzipped capture, named as such or not, in one gzip member or several, replays exactly
+/// like the capture itself (classic pcap and pcapng).
+#[test]
+fn gzipped_captures_replay_like_the_capture_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["scan.pcap", "background.pcapng"] {
+        let file = capture(name);
+        let want = replay(&[], &[&file], None);
+        let bytes = std::fs::read(&file).unwrap();
+        for (members, gz_name) in [(1, format!("{name}.gz")), (3, "dump7.gz".to_string())] {
+            let gz = dir.path().join(&gz_name);
+            std::fs::write(&gz, gzip(&bytes, members)).unwrap();
+            let got = replay(&[], &[&gz], None);
+            assert_eq!(got.events, want.events, "{gz_name} ({members} members)");
+            assert_eq!(
+                packet_counts(&got.summary),
+                packet_counts(&want.summary),
+                "{gz_name}: {}",
+                got.summary
+            );
+        }
+    }
+    let scan = replay(&[], &[&capture("scan.pcap")], None);
+    assert!(
+        scan.events.iter().any(|e| e["type"] == "incident_opened"),
+        "the scan opens an incident, so the comparison above compares something"
+    );
+}
+
+/// A gzipped capture cut short, and a gzipped log named like a capture, each stop the
+/// replay with an error naming the file and what is wrong with it.
+#[test]
+fn a_broken_gzipped_capture_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = gzip(&std::fs::read(capture("scan.pcap")).unwrap(), 1);
+    let cut = dir.path().join("cut.pcap.gz");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let log = dir.path().join("log.pcap.gz");
+    std::fs::write(&log, gzip(b"Dec  4 05:00:00 host sshd[1]: hello\n", 1)).unwrap();
+    for (file, want) in [
+        (&cut, "decompressing capture"),
+        (&log, "is gzipped but holds no pcap or pcapng capture"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["replay", "-c", "config/cordon.toml"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or("");
+        assert!(
+            line.contains(want) && line.matches(file.to_str().unwrap()).count() == 1,
+            "{stderr}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `cordon replay -c FILE [--format F] INPUT...`: what would have happened, in data time.
 use super::load_config;
 use crate::agent::replay::{Input, Replay, open_lines};
+use crate::ingest::pcap_file;
 use crate::parse::Format;
 use clap::Args;
 use std::path::PathBuf;
@@ -89,7 +90,13 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
             }
         };
         if let Err(e) = replay.input(input) {
-            eprintln!("error: {path}: {e:#}");
+            // Name the input, unless the message does already (capture errors do).
+            let msg = format!("{e:#}");
+            if msg.contains(path.as_str()) {
+                eprintln!("error: {msg}");
+            } else {
+                eprintln!("error: {path}: {msg}");
+            }
             return ExitCode::FAILURE;
         }
     }
@@ -136,48 +143,8 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
 /// from a pipe (`<(zcat log.gz)`) would be lost to the line reader. An unreadable file is left
 /// to the line reader, which reports the error.
 fn is_capture(path: &str) -> bool {
-    if [".pcap", ".pcapng", ".cap"]
+    let named = [".pcap", ".pcapng", ".cap"]
         .iter()
-        .any(|x| path.ends_with(x))
-    {
-        return true;
-    }
-    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    if path == "-" || path.ends_with(".gz") || !regular {
-        return false;
-    }
-    let mut magic = [0u8; 4];
-    let read = std::fs::File::open(path).and_then(|mut f| {
-        use std::io::Read;
-        f.read_exact(&mut magic)
-    });
-    read.is_ok() && is_capture_magic(magic)
-}
-
-fn is_capture_magic(magic: [u8; 4]) -> bool {
-    const PCAP: [u32; 2] = [0xa1b2_c3d4, 0xa1b2_3c4d];
-    const PCAPNG: u32 = 0x0a0d_0d0a;
-    let (le, be) = (u32::from_le_bytes(magic), u32::from_be_bytes(magic));
-    PCAP.contains(&le) || PCAP.contains(&be) || le == PCAPNG
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_capture_magic;
-
-    #[test]
-    fn capture_magic_numbers() {
-        for m in [
-            [0xd4, 0xc3, 0xb2, 0xa1],
-            [0xa1, 0xb2, 0xc3, 0xd4],
-            [0x4d, 0x3c, 0xb2, 0xa1],
-            [0xa1, 0xb2, 0x3c, 0x4d],
-            [0x0a, 0x0d, 0x0d, 0x0a],
-        ] {
-            assert!(is_capture_magic(m), "{m:x?}");
-        }
-        for m in [*b"{\"ti", *b"Dec ", *b"<34>", [0; 4]] {
-            assert!(!is_capture_magic(m), "{m:x?}");
-        }
-    }
+        .any(|x| path.ends_with(x) || path.strip_suffix(".gz").is_some_and(|p| p.ends_with(x)));
+    named || (path != "-" && pcap_file::holds_capture(std::path::Path::new(path)))
 }

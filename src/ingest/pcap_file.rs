@@ -1,6 +1,7 @@
-//! Offline packet captures: pcap and pcapng files, or `-` for standard input, read with
-//! libpcap. Each frame is handed to a callback with its timestamp and link type; nothing is
-//! copied or allocated per packet (the frame borrows libpcap's buffer).
+//! Offline packet captures: pcap and pcapng files, gzipped or not (`tcpdump -z gzip`), or `-`
+//! for standard input, read with libpcap. Each frame is handed to a callback with its
+//! timestamp and link type; nothing is copied or allocated per packet (the frame borrows
+//! libpcap's buffer).
 //!
 //! Owns file reading only; decoding and flow tracking are `crate::flow`'s.
 
@@ -30,6 +31,13 @@ pub enum PcapError {
     Read { path: PathBuf, cause: pcap::Error },
     #[error("reading capture {path}: {cause}")]
     Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path} is gzipped but holds no pcap or pcapng capture")]
+    NotACapture { path: PathBuf },
+    #[error("decompressing capture {path}: {cause}")]
+    Gzip {
         path: PathBuf,
         cause: std::io::Error,
     },
@@ -67,9 +75,59 @@ pub(crate) fn timestamp(sec: i64, usec: i64) -> Option<Timestamp> {
     Timestamp::new(sec, nanos).ok()
 }
 
-/// Open a capture file, or standard input for `-`.
-fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, PcapError> {
-    if path == Path::new("-") {
+/// An open capture, and the thread decompressing it if it is gzipped.
+struct Opened {
+    cap: pcap::Capture<pcap::Offline>,
+    gunzip: Option<std::thread::JoinHandle<std::io::Result<u64>>>,
+}
+
+impl Opened {
+    /// Close the capture and report how its decompression went: a gzip error is the cause of
+    /// whatever libpcap made of the cut-short stream, so it is reported instead.
+    fn close(self, path: &Path, read: Result<(), pcap::Error>) -> Result<(), PcapError> {
+        // Closing the pipe's read end first lets a decompressor still writing (the read
+        // stopped early) fail and finish, so the join cannot wait forever.
+        drop(self.cap);
+        let gunzip = match self.gunzip.map(std::thread::JoinHandle::join) {
+            Some(Ok(Err(e))) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+            Some(Err(_)) => Err(std::io::Error::other("the decompression thread panicked")),
+            _ => Ok(()),
+        };
+        gunzip.map_err(|cause| PcapError::Gzip {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        read.map_err(|cause| PcapError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })
+    }
+}
+
+/// The two bytes every gzip member starts with.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Does the regular file at `path` start with [`GZIP_MAGIC`]? (Anything else, a FIFO
+/// included, is read as it is: looking would consume the bytes.)
+pub fn is_gzip(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut magic = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == GZIP_MAGIC
+}
+
+/// Open a capture file (decompressing it on a thread if it is gzipped), or standard input
+/// for `-`.
+fn open(path: &Path) -> Result<Opened, PcapError> {
+    if is_gzip(path) {
+        return open_gzip(path);
+    }
+    let cap = if path == Path::new("-") {
         use std::os::fd::{AsFd, IntoRawFd};
         let fd = std::io::stdin()
             .as_fd()
@@ -87,7 +145,94 @@ fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, PcapError> {
             path: path.to_path_buf(),
             cause,
         })
+    }?;
+    Ok(Opened { cap, gunzip: None })
+}
+
+/// Decompressed bytes read before libpcap opens the pipe: enough for any capture header,
+/// and no more than one page, so writing them cannot block on a pipe that may hold only
+/// that (Linux shrinks new pipes to one page for a user over `pipe-user-pages-soft`).
+const GZIP_HEAD: usize = 4096;
+
+/// libpcap reads a `FILE *`; a gzipped capture reaches it through a pipe that a thread fills
+/// with the decompressed stream (all gzip members, as `zcat` does). The start is decompressed
+/// here first, so a broken gzip stream or one that holds no capture is reported at once, by
+/// name, and libpcap only ever opens a capture.
+fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
+    use std::io::{Read, Write};
+    use std::os::fd::IntoRawFd;
+    let io = |cause| PcapError::Io {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut z = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut head = [0u8; GZIP_HEAD];
+    let mut n = 0;
+    while n < head.len() {
+        match z.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(cause) => {
+                return Err(PcapError::Gzip {
+                    path: path.to_path_buf(),
+                    cause,
+                });
+            }
+        }
     }
+    if !head
+        .first_chunk::<4>()
+        .is_some_and(|m| n >= 4 && is_capture_magic(*m))
+    {
+        return Err(PcapError::NotACapture {
+            path: path.to_path_buf(),
+        });
+    }
+    let (rx, mut tx) = std::io::pipe().map_err(io)?;
+    tx.write_all(&head[..n]).map_err(io)?;
+    let gunzip = std::thread::Builder::new()
+        .name("cordon-gunzip".into())
+        .spawn(move || std::io::copy(&mut z, &mut tx))
+        .map_err(PcapError::Thread)?;
+    // SAFETY: `into_raw_fd` gives up the pipe's read end, so libpcap is its only owner
+    // (fdopen + fclose on drop).
+    let cap = unsafe { pcap::Capture::from_raw_fd(rx.into_raw_fd()) }.map_err(|cause| {
+        PcapError::Open {
+            path: path.to_path_buf(),
+            cause,
+        }
+    })?;
+    Ok(Opened {
+        cap,
+        gunzip: Some(gunzip),
+    })
+}
+
+/// Does a file starting with `magic` hold a pcap or pcapng capture (either byte order,
+/// micro- or nanosecond stamps)?
+pub fn is_capture_magic(magic: [u8; 4]) -> bool {
+    const PCAP: [u32; 2] = [0xa1b2_c3d4, 0xa1b2_3c4d];
+    const PCAPNG: u32 = 0x0a0d_0d0a;
+    let (le, be) = (u32::from_le_bytes(magic), u32::from_be_bytes(magic));
+    PCAP.contains(&le) || PCAP.contains(&be) || le == PCAPNG
+}
+
+/// Does the regular file at `path` hold a capture, gzipped or not (by its first bytes)?
+pub fn holds_capture(path: &Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut magic = [0u8; 4];
+    let read = if is_gzip(path) {
+        std::fs::File::open(path)
+            .and_then(|f| flate2::read::MultiGzDecoder::new(f).read_exact(&mut magic))
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic))
+    };
+    read.is_ok() && is_capture_magic(magic)
 }
 
 /// Read every frame of `path` (`-` = stdin) and hand it to `on_frame(ts, link, frame)`.
@@ -125,7 +270,8 @@ fn read_frames(
     {
         return r;
     }
-    let mut cap = open(path)?;
+    let mut opened = open(path)?;
+    let cap = &mut opened.cap;
     let dl = cap.get_datalink();
     let link = LinkType::from_dlt(dl.0).ok_or_else(|| PcapError::UnsupportedLink {
         path: path.to_path_buf(),
@@ -133,7 +279,7 @@ fn read_frames(
         name: dl.get_name().unwrap_or_else(|_| "unknown".into()),
     })?;
     let mut counts = PcapCounts::default();
-    loop {
+    let read = loop {
         match cap.next_packet() {
             Ok(pkt) => {
                 counts.packets += 1;
@@ -142,22 +288,17 @@ fn read_frames(
                 match timestamp(t.tv_sec, t.tv_usec) {
                     Some(ts) => {
                         if on_frame(ts, link, pkt.data, pkt.header.len).is_break() {
-                            break;
+                            break Ok(());
                         }
                     }
                     None => counts.bad_time += 1,
                 }
             }
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(cause) => {
-                return Err(PcapError::Read {
-                    path: path.to_path_buf(),
-                    cause,
-                });
-            }
+            Err(pcap::Error::NoMorePackets) => break Ok(()),
+            Err(cause) => break Err(cause),
         }
-    }
-    Ok(counts)
+    };
+    opened.close(path, read).map(|()| counts)
 }
 
 /// Run every frame of `path` through `engine`, handing observations to `on_obs`. Does not call
@@ -258,7 +399,7 @@ pub fn link_type(path: &Path) -> Option<LinkType> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    LinkType::from_dlt(open(path).ok()?.get_datalink().0)
+    LinkType::from_dlt(open(path).ok()?.cap.get_datalink().0)
 }
 
 /// Run `path` through a fresh flow engine on the calling thread and hand its observations on in
@@ -618,5 +759,21 @@ mod tests {
             ),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn capture_magic_numbers() {
+        for m in [
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0xc3, 0xd4],
+            [0x4d, 0x3c, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ] {
+            assert!(is_capture_magic(m), "{m:x?}");
+        }
+        for m in [*b"{\"ti", *b"Dec ", *b"<34>", [0; 4]] {
+            assert!(!is_capture_magic(m), "{m:x?}");
+        }
     }
 }
