@@ -498,6 +498,10 @@ impl FlowTable {
             if now.saturating_sub(born) <= self.attempt_us {
                 break;
             }
+            // Runs of attempts come due together: load the entry a few checks ahead.
+            if let Some(&(a, _)) = self.attempts.get(REMOVAL_AHEAD) {
+                crate::hint::prefetch_lines(&self.slab[a as usize]);
+            }
             self.attempts.pop_front();
             let e = &mut self.slab[i as usize];
             // The slot may since have been freed or reused: judge only the same flow, still
