@@ -41,13 +41,12 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    // `pcap` is not a line format: it makes every input a packet capture.
-    let all_captures = args.format == "pcap";
-    let format: Format = if all_captures {
-        Format::SuricataEve
+    // `pcap` is not a line format: it makes every input a packet capture (`None`).
+    let line_format: Option<Format> = if args.format == "pcap" {
+        None
     } else {
         match args.format.parse() {
-            Ok(f) => f,
+            Ok(f) => Some(f),
             Err(e) => {
                 eprintln!("error: --format: {e}; or pcap, for packet captures");
                 return ExitCode::from(super::EX_USAGE);
@@ -71,13 +70,8 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     }
     let started = std::time::Instant::now();
     for path in &args.inputs {
-        let input = if all_captures || is_capture(path) {
-            Input::Pcap {
-                name: path.clone(),
-                path: PathBuf::from(path),
-            }
-        } else {
-            match open_lines(path) {
+        let input = match line_format {
+            Some(format) if !is_capture(path) => match open_lines(path) {
                 Ok(reader) => Input::Lines {
                     name: path.clone(),
                     format,
@@ -87,7 +81,11 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
                     eprintln!("error: {e:#}");
                     return ExitCode::from(super::EX_NOINPUT);
                 }
-            }
+            },
+            _ => Input::Pcap {
+                name: path.clone(),
+                path: PathBuf::from(path),
+            },
         };
         if let Err(e) = replay.input(input) {
             // Name the input, unless the message does already (capture errors do).
