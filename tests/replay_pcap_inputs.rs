@@ -256,24 +256,32 @@ fn a_capture_filter_judges_length_by_the_wire_on_every_read_path() {
 /// A filter that does not compile stops the replay with a message naming the filter.
 #[test]
 fn a_bad_capture_filter_is_reported() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .current_dir(root)
-        .args(["replay", "-c", "config/cordon.toml", "--bpf", "tcp and and"])
-        .arg(capture("scan.pcap"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or("");
+    let (line, stderr) = failed_replay(&["--bpf", "tcp and and"], &capture("scan.pcap"));
     assert!(
         line.contains("scan.pcap: capture filter \"tcp and and\": ")
             && line.matches("syntax error").count() == 1,
         "{stderr}"
     );
+}
+
+/// `cordon replay` of `input` with `extra` options, which must fail: its `error: ` line and
+/// all of its stderr.
+fn failed_replay(extra: &[&str], input: &Path) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["replay", "-c", "config/cordon.toml"])
+        .args(extra)
+        .arg(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or("")
+        .to_string();
+    (line, stderr)
 }
 
 /// A log arriving through a pipe (`cordon replay <(zcat eve.json.gz)`) is not looked into for
@@ -390,18 +398,7 @@ fn a_broken_gzipped_capture_is_reported() {
         (&cut, "decompressing capture"),
         (&log, "is gzipped but holds no pcap or pcapng capture"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["replay", "-c", "config/cordon.toml"])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let line = stderr
-            .lines()
-            .find(|l| l.starts_with("error: "))
-            .unwrap_or("");
+        let (line, stderr) = failed_replay(&[], file);
         assert!(
             line.contains(want) && line.matches(file.to_str().unwrap()).count() == 1,
             "{stderr}"
