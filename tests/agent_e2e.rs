@@ -366,7 +366,8 @@ fn crash_between_notice_and_deadline_still_enforces_once() {
     });
 }
 
-/// Scenario 4: the hook server is down at the deadline; the call arrives once it is back.
+/// Scenario 4: the hook server is down at the deadline; the call arrives once it is back,
+/// and the office hears that the hook is failing.
 #[test]
 fn hook_down_at_deadline_gets_call_when_back() {
     let rt = rt();
@@ -394,6 +395,20 @@ fn hook_down_at_deadline_gets_call_when_back() {
         );
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(hook.requests().len(), 1);
+        // The third failed attempt (`enforce.retry.max_attempts = 3`) alerted the office,
+        // once, while the calls went on.
+        let alerts: Vec<_> = smtp
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == "security@example.edu"))
+            .filter(|m| m.data.contains("has failed 3 times"))
+            .collect();
+        assert_eq!(alerts.len(), 1, "{:#?}", smtp.messages());
+        assert!(
+            alerts[0].data.contains("still retrying"),
+            "{}",
+            alerts[0].data
+        );
     });
 }
 

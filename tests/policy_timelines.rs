@@ -120,6 +120,8 @@ enum E {
     HookOk,
     /// The hook permanently refuses the last hook call.
     HookFail,
+    /// The last hook call has failed this many times, transiently; it is still retried.
+    HookFailing(u32),
     /// A guard held the last hook call.
     Held(HoldReason),
     /// The owner's first notice failed.
@@ -246,6 +248,15 @@ fn check(name: &str, p: &Policy, rows: Vec<R>) -> (Incident, Vec<String>) {
                             action,
                             ok: matches!(ev, E::HookOk),
                             detail: "hook said so".into(),
+                        }
+                    }
+                    E::HookFailing(attempts) => {
+                        let (key, action) = last_hook.clone().expect("a hook was called");
+                        Event::EnforcementFailing {
+                            key,
+                            action,
+                            attempts,
+                            error: "connection refused".into(),
                         }
                     }
                     E::Held(reason) => {
@@ -1105,6 +1116,36 @@ fn hook_failure_and_circuit_hold_need_the_office() {
                 &[],
             ),
             r("2026-11-20 16:41", E::HookOk, &[], "enforced", &[]),
+        ],
+    );
+}
+
+/// A hook that keeps failing transiently alerts the office, and the enforcement still
+/// happens when the hook answers: nothing waits for approval. A report about a call no
+/// longer in flight is only noted.
+#[test]
+fn a_failing_hook_alerts_the_office_and_enforcement_goes_on() {
+    check(
+        "hook-failing",
+        &policy(),
+        vec![
+            cat1_open(),
+            r(
+                "2026-11-20 16:15",
+                E::Tick,
+                &["hook quarantine_host", "enforced>owner"],
+                "enforcing",
+                &[],
+            ),
+            r(
+                "2026-11-20 16:16",
+                E::HookFailing(3),
+                &["office_alert>office"],
+                "enforcing",
+                &[],
+            ),
+            r("2026-11-20 16:30", E::HookOk, &[], "enforced", &[]),
+            r("2026-11-20 16:31", E::HookFailing(3), &[], "enforced", &[]),
         ],
     );
 }

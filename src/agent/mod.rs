@@ -171,6 +171,12 @@ fn event_summary(e: &Event) -> String {
         Event::EnforcementHeld { action, reason, .. } => {
             format!("{} held: {reason:?}", action.as_str())
         }
+        Event::EnforcementFailing {
+            action,
+            attempts,
+            error,
+            ..
+        } => format!("{} failing ({attempts} attempts): {error}", action.as_str()),
     }
 }
 

@@ -19,8 +19,12 @@ pub enum Outcome2 {
         result: String,
         event: Option<Event>,
     },
-    /// Try again after `after`.
-    Retry { error: String, after: Duration },
+    /// Try again after `after`; `event`, if any, goes to the engine now.
+    Retry {
+        error: String,
+        after: Duration,
+        event: Option<Event>,
+    },
 }
 
 pub struct Executor {
@@ -127,6 +131,7 @@ impl Executor {
                     Outcome2::Retry {
                         error: e.to_string(),
                         after,
+                        event: None,
                     }
                 } else {
                     Outcome2::Finished {
@@ -192,12 +197,25 @@ impl Executor {
                     reason,
                 }),
             },
-            Outcome::Transient { error } => Outcome2::Retry {
+            Outcome::Transient { error } => {
                 // Enforcement is never given up on a transient failure: a hook that is down
-                // at the deadline gets the call once it is back (with capped backoff).
-                after: crate::enforce::backoff(&self.cfg.enforce.retry, item.attempts),
-                error,
-            },
+                // at the deadline gets the call once it is back (with capped backoff). At
+                // `max_attempts` failures the office is told that the hook is failing.
+                let retry = &self.cfg.enforce.retry;
+                let attempts = item.attempts.saturating_add(1);
+                let event =
+                    (attempts == retry.max_attempts.max(1)).then(|| Event::EnforcementFailing {
+                        key: item.key.clone(),
+                        action,
+                        attempts,
+                        error: error.clone(),
+                    });
+                Outcome2::Retry {
+                    after: crate::enforce::backoff(retry, item.attempts),
+                    error,
+                    event,
+                }
+            }
             Outcome::Permanent { error } => Outcome2::Finished {
                 ok: false,
                 result: format!("failed: {error}"),

@@ -577,7 +577,11 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                             None => Ok(()),
                         })
                 }
-                Outcome2::Retry { error, after } => {
+                Outcome2::Retry {
+                    error,
+                    after,
+                    event,
+                } => {
                     core.metrics.effect_retries.inc();
                     let at = now
                         .checked_add(jiff::SignedDuration::try_from(after).unwrap_or_default())
@@ -600,6 +604,18 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                             )
                         })
                         .map_err(super::AgentError::from)
+                        .and_then(|_| match event {
+                            Some(ev) => super::apply_event(
+                                &mut *store,
+                                &core.policy,
+                                &item.incident,
+                                &ev,
+                                "outbox",
+                                now,
+                            )
+                            .map(|_| ()),
+                            None => Ok(()),
+                        })
                 }
             };
             if let Err(e) = res {

@@ -675,7 +675,9 @@ fn default_per_recipient() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
-    /// Attempts before a delivery failure is permanent (owner unreachable).
+    /// `notify.retry`: attempts before a delivery failure is permanent (owner unreachable).
+    /// `enforce.retry`: failed attempts of one hook call after which the office is alerted;
+    /// the calls go on, because enforcement is never given up on a transient failure.
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,

@@ -110,4 +110,13 @@ pub enum Event {
         action: EnforceAction,
         reason: HoldReason,
     },
+    /// A hook call has failed `attempts` times in a row, each time in a way worth retrying
+    /// (timeout, refused, 5xx, `EX_TEMPFAIL`). The calls go on; a person should look at the
+    /// hook.
+    EnforcementFailing {
+        key: String,
+        action: EnforceAction,
+        attempts: u32,
+        error: String,
+    },
 }

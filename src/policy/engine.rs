@@ -156,6 +156,12 @@ pub fn step(incident: &Incident, event: &Event, now: Timestamp, policy: &Policy)
             action,
             reason,
         } => cx.on_held(key, *action, *reason),
+        Event::EnforcementFailing {
+            key,
+            action,
+            attempts,
+            error,
+        } => cx.on_failing(key, *action, *attempts, error),
     }
     // A deadline the event itself made due (a zero-length window) is handled now too, so
     // after every step no pending deadline is at or before `now`.
@@ -173,6 +179,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Tick => "tick",
         Event::EnforcementDone { .. } => "hook result",
         Event::EnforcementHeld { .. } => "enforcement hold",
+        Event::EnforcementFailing { .. } => "hook failing",
     }
 }
 

@@ -176,6 +176,42 @@ impl Cx<'_> {
         ));
     }
 
+    /// A hook call in flight keeps failing (it is still retried): tell the office, once per
+    /// call (the outbox reports it once, at `enforce.retry.max_attempts`). Nothing else
+    /// changes: the enforcement is still due and happens when the hook answers.
+    pub(super) fn on_failing(
+        &mut self,
+        key: &str,
+        action: EnforceAction,
+        attempts: u32,
+        error: &str,
+    ) {
+        // As for results: a release counts whenever it is this incident's; an enforcement
+        // only while its call is in flight.
+        let in_flight = !action.is_enforcement() || self.inc.phase == Phase::Enforcing;
+        if !self.own_key(key) || !in_flight {
+            self.audit(format!(
+                "Failing {} ({key}) not reported in phase {}",
+                action.as_str(),
+                self.inc.phase.name()
+            ));
+            return;
+        }
+        self.notify(
+            NoticeKind::OfficeAlert,
+            Audience::Office,
+            format!(
+                "{} of {}: the hook has failed {attempts} times (last: {error}); still retrying",
+                action.as_str(),
+                self.inc.subject
+            ),
+        );
+        self.audit(format!(
+            "{} ({key}) failing: {attempts} attempts, last error: {error}; office alerted",
+            action.as_str()
+        ));
+    }
+
     /// Keys this incident issued: `<id>/<seq>/...` with a sequence number already used.
     pub(super) fn own_key(&self, key: &str) -> bool {
         let Some(rest) = key
