@@ -15,7 +15,7 @@ pub mod scheduler;
 
 use crate::model::{Event, Finding, Incident, IncidentId, Subject};
 use crate::policy::{self, Policy, Step};
-use crate::store::{AuditLine, Commit, IncidentChange, Offset, Store, StoreError};
+use crate::store::{AuditLine, Commit, EffectOutcome, IncidentChange, Offset, Store, StoreError};
 use jiff::Timestamp;
 use std::collections::HashMap;
 
@@ -106,6 +106,7 @@ pub fn apply_findings(
     store.commit(&Commit {
         incidents: changes,
         offsets,
+        outcomes: vec![],
     })?;
     Ok(applied)
 }
@@ -124,13 +125,7 @@ pub fn apply_event(
         .ok_or_else(|| AgentError::NoIncident(id.to_string()))?;
     let step = policy::step(&inc, event, now, policy);
     let mut audit = Vec::new();
-    if !matches!(event, Event::Tick) {
-        audit.push(
-            AuditLine::new("event", event_summary(event))
-                .with_data(serde_json::to_value(event).unwrap_or(serde_json::Value::Null)),
-        );
-    }
-    audit.extend(audit_lines(&step));
+    event_audit(event, &step, &mut audit);
     store.commit(&Commit {
         incidents: vec![IncidentChange {
             incident: &step.incident,
@@ -140,8 +135,61 @@ pub fn apply_event(
             effects: &step.effects,
         }],
         offsets: vec![],
+        outcomes: vec![],
     })?;
     Ok(step)
+}
+
+/// The audit lines of `event` and the step it made.
+fn event_audit(event: &Event, step: &Step, audit: &mut Vec<AuditLine>) {
+    if !matches!(event, Event::Tick) {
+        audit.push(
+            AuditLine::new("event", event_summary(event))
+                .with_data(serde_json::to_value(event).unwrap_or(serde_json::Value::Null)),
+        );
+    }
+    audit.extend(audit_lines(step));
+}
+
+/// Record what one outbox attempt on incident `id` came to: the effect's new state, `line`
+/// for the audit trail, and the engine step of the event it produced, if any, all in one
+/// transaction. A crash keeps all of it or none, so a hook call is never marked done while
+/// the incident still waits for its result (the call is made again instead, under the same
+/// idempotency key).
+pub fn record_outcome(
+    store: &mut dyn Store,
+    policy: &Policy,
+    id: &IncidentId,
+    outcome: EffectOutcome<'_>,
+    line: AuditLine,
+    event: Option<&Event>,
+    now: Timestamp,
+) -> Result<(), AgentError> {
+    let inc = store
+        .incident(id)?
+        .ok_or_else(|| AgentError::NoIncident(id.to_string()))?;
+    let mut audit = vec![line];
+    let step = event.map(|ev| {
+        let step = policy::step(&inc, ev, now, policy);
+        event_audit(ev, &step, &mut audit);
+        step
+    });
+    let (incident, effects) = match &step {
+        Some(s) => (&s.incident, &s.effects[..]),
+        None => (&inc, &[][..]),
+    };
+    store.commit(&Commit {
+        incidents: vec![IncidentChange {
+            incident,
+            evidence: None,
+            actor: "outbox".to_string(),
+            audit,
+            effects,
+        }],
+        offsets: vec![],
+        outcomes: vec![outcome],
+    })?;
+    Ok(())
 }
 
 fn event_summary(e: &Event) -> String {

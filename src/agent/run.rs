@@ -12,7 +12,7 @@ use crate::ingest::file_tail::Tailer;
 use crate::notify::{Notifier, Templates};
 use crate::parse::{Format, LineParser, ParseContext, parser_for};
 use crate::policy::Policy;
-use crate::store::{AuditLine, IncidentFilter, Offset, SqliteStore, Store};
+use crate::store::{AuditLine, EffectOutcome, IncidentFilter, Offset, SqliteStore, Store};
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use std::io::BufRead;
@@ -550,32 +550,22 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                         (false, false) => m.notices_failed.inc(),
                     };
                     tracing::info!(incident = %item.incident, key = %item.key, ok, result = %result, "effect finished");
-                    store
-                        .finish_effect(&item.key, ok, &result, now)
-                        .and_then(|_| {
-                            store.append_audit(
-                                &item.incident,
-                                "outbox",
-                                &[AuditLine::new(
-                                    if ok { "effect_done" } else { "effect_failed" },
-                                    format!("{}: {result}", item.key),
-                                )],
-                                now,
-                            )
-                        })
-                        .map_err(super::AgentError::from)
-                        .and_then(|_| match event {
-                            Some(ev) => super::apply_event(
-                                &mut *store,
-                                &core.policy,
-                                &item.incident,
-                                &ev,
-                                "outbox",
-                                now,
-                            )
-                            .map(|_| ()),
-                            None => Ok(()),
-                        })
+                    super::record_outcome(
+                        &mut *store,
+                        &core.policy,
+                        &item.incident,
+                        EffectOutcome::Finished {
+                            key: &item.key,
+                            ok,
+                            result: &result,
+                        },
+                        AuditLine::new(
+                            if ok { "effect_done" } else { "effect_failed" },
+                            format!("{}: {result}", item.key),
+                        ),
+                        event.as_ref(),
+                        now,
+                    )
                 }
                 Outcome2::Retry {
                     error,
@@ -587,35 +577,26 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                         .checked_add(jiff::SignedDuration::try_from(after).unwrap_or_default())
                         .unwrap_or(now);
                     tracing::warn!(incident = %item.incident, key = %item.key, error = %error, retry_at = %at, "effect failed; will retry");
-                    store
-                        .retry_effect(&item.key, &error, at, now)
-                        .and_then(|n| {
-                            store.append_audit(
-                                &item.incident,
-                                "outbox",
-                                &[AuditLine::new(
-                                    "effect_retry",
-                                    format!(
-                                        "{}: attempt {n} failed: {error}; next try {at}",
-                                        item.key
-                                    ),
-                                )],
-                                now,
-                            )
-                        })
-                        .map_err(super::AgentError::from)
-                        .and_then(|_| match event {
-                            Some(ev) => super::apply_event(
-                                &mut *store,
-                                &core.policy,
-                                &item.incident,
-                                &ev,
-                                "outbox",
-                                now,
-                            )
-                            .map(|_| ()),
-                            None => Ok(()),
-                        })
+                    super::record_outcome(
+                        &mut *store,
+                        &core.policy,
+                        &item.incident,
+                        EffectOutcome::Retry {
+                            key: &item.key,
+                            error: &error,
+                            next_attempt_at: at,
+                        },
+                        AuditLine::new(
+                            "effect_retry",
+                            format!(
+                                "{}: attempt {} failed: {error}; next try {at}",
+                                item.key,
+                                item.attempts.saturating_add(1)
+                            ),
+                        ),
+                        event.as_ref(),
+                        now,
+                    )
                 }
             };
             if let Err(e) = res {

@@ -72,6 +72,26 @@ pub struct Offset {
 pub struct Commit<'a> {
     pub incidents: Vec<IncidentChange<'a>>,
     pub offsets: Vec<Offset>,
+    /// Outbox attempts this step records, in the same transaction as the step their result
+    /// made: a crash cannot keep a hook's result without the incident learning of it.
+    pub outcomes: Vec<EffectOutcome<'a>>,
+}
+
+/// What one outbox attempt came to.
+#[derive(Debug)]
+pub enum EffectOutcome<'a> {
+    /// Done (`ok`) or failed for good, with its result.
+    Finished {
+        key: &'a str,
+        ok: bool,
+        result: &'a str,
+    },
+    /// The attempt failed; the next one is due at `next_attempt_at`.
+    Retry {
+        key: &'a str,
+        error: &'a str,
+        next_attempt_at: Timestamp,
+    },
 }
 
 #[derive(Debug)]
@@ -131,34 +151,10 @@ pub trait Store: Send {
     fn next_deadline(&self) -> Result<Option<Timestamp>, StoreError>;
     fn evidence(&self, id: &IncidentId) -> Result<Vec<Evidence>, StoreError>;
     fn audit(&self, id: &IncidentId) -> Result<Vec<AuditEntry>, StoreError>;
-    /// Append audit lines outside a step (delivery results, hook results).
-    fn append_audit(
-        &mut self,
-        id: &IncidentId,
-        actor: &str,
-        lines: &[AuditLine],
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
     /// Pending effects due at `now`, oldest first.
     fn due_effects(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxItem>, StoreError>;
     /// When the next pending effect is due.
     fn next_effect_at(&self) -> Result<Option<Timestamp>, StoreError>;
     fn outbox(&self, id: &IncidentId) -> Result<Vec<OutboxItem>, StoreError>;
-    /// Mark an effect finished (`ok` = done, else failed for good) with its result.
-    fn finish_effect(
-        &mut self,
-        key: &str,
-        ok: bool,
-        result: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Record a failed attempt and when to try again.
-    fn retry_effect(
-        &mut self,
-        key: &str,
-        error: &str,
-        next_attempt_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<u32, StoreError>;
     fn offsets(&self, source: &str) -> Result<Vec<Offset>, StoreError>;
 }

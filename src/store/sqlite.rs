@@ -1,9 +1,12 @@
 //! The embedded SQLite store: WAL journal, `synchronous = FULL` (a committed step survives
 //! power loss, not only a killed process), migrations applied at open.
-use super::{AuditEntry, AuditLine, Commit, IncidentFilter, Offset, OutboxItem, Store, StoreError};
+use super::{
+    AuditEntry, AuditLine, Commit, EffectOutcome, IncidentFilter, Offset, OutboxItem, Store,
+    StoreError,
+};
 use crate::model::{Effect, EffectKind, Evidence, Incident, IncidentId, Subject};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use std::path::Path;
 
 /// Migrations in order; version N is `MIGRATIONS[N-1]`.
@@ -254,6 +257,22 @@ impl Store for SqliteStore {
                 }
             }
         }
+        for o in &commit.outcomes {
+            match *o {
+                EffectOutcome::Finished { key, ok, result } => {
+                    tx.prepare_cached("UPDATE outbox SET status = ?2, result = ?3, updated_at = ?4, attempts = attempts + 1 WHERE key = ?1")?
+                        .execute(params![key, if ok { "done" } else { "failed" }, result, now.to_string()])?;
+                }
+                EffectOutcome::Retry {
+                    key,
+                    error,
+                    next_attempt_at,
+                } => {
+                    tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE key = ?1")?
+                        .execute(params![key, error, ms(next_attempt_at), now.to_string()])?;
+                }
+            }
+        }
         for o in &commit.offsets {
             tx.prepare_cached("INSERT INTO offsets (source, file_id, path, offset, fingerprint, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -350,21 +369,6 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn append_audit(
-        &mut self,
-        id: &IncidentId,
-        actor: &str,
-        lines: &[AuditLine],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for l in lines {
-            Self::insert_audit(&tx, id.as_str(), actor, l, now)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     fn due_effects(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
         self.read_outbox(
             &format!(
@@ -390,34 +394,6 @@ impl Store for SqliteStore {
             ),
             params![id.as_str()],
         )
-    }
-
-    fn finish_effect(
-        &mut self,
-        key: &str,
-        ok: bool,
-        result: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.conn.prepare_cached("UPDATE outbox SET status = ?2, result = ?3, updated_at = ?4, attempts = attempts + 1 WHERE key = ?1")?.execute(params![key, if ok { "done" } else { "failed" }, result, now.to_string()],
-        )?;
-        Ok(())
-    }
-
-    fn retry_effect(
-        &mut self,
-        key: &str,
-        error: &str,
-        next_attempt_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let attempts: Option<u32> = self
-            .conn.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, updated_at = ?4
-                 WHERE key = ?1 RETURNING attempts")?.query_row(params![key, error, ms(next_attempt_at), now.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(attempts.unwrap_or(0))
     }
 
     fn offsets(&self, source: &str) -> Result<Vec<Offset>, StoreError> {
@@ -487,6 +463,68 @@ mod tests {
         assert_eq!(s.allocate_id(2027).unwrap().as_str(), "CRD-2027-000001");
     }
 
+    /// A hook's result and the step it made are one transaction: when writing the incident
+    /// fails (here a trigger stands in for a full disk or a crash), the effect is not marked
+    /// done either, so it is tried again rather than lost.
+    #[test]
+    fn an_outcome_is_recorded_with_its_step_or_not_at_all() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let t: Timestamp = "2026-11-20T21:00:00Z".parse().unwrap();
+        let id = s.allocate_id(2026).unwrap();
+        let mut inc = incident(id.clone(), t);
+        let eff = [Effect {
+            key: format!("{id}/1/quarantine_host"),
+            kind: EffectKind::Hook {
+                action: EnforceAction::QuarantineHost,
+            },
+        }];
+        fn change<'a>(inc: &'a Incident, effects: &'a [Effect]) -> IncidentChange<'a> {
+            IncidentChange {
+                incident: inc,
+                evidence: None,
+                actor: "test".into(),
+                audit: vec![],
+                effects,
+            }
+        }
+        s.commit(&Commit {
+            incidents: vec![change(&inc, &eff[..])],
+            offsets: vec![],
+            outcomes: vec![],
+        })
+        .unwrap();
+        inc.phase = Phase::Enforced;
+        fn done<'a>(inc: &'a Incident, key: &'a str) -> Commit<'a> {
+            Commit {
+                incidents: vec![change(inc, &[])],
+                offsets: vec![],
+                outcomes: vec![EffectOutcome::Finished {
+                    key,
+                    ok: true,
+                    result: "done",
+                }],
+            }
+        }
+        s.conn
+            .execute_batch(
+                "CREATE TRIGGER disk_full BEFORE UPDATE ON incidents
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        assert!(s.commit(&done(&inc, &eff[0].key)).is_err());
+        let queued = s.outbox(&id).unwrap();
+        assert_eq!(
+            (queued[0].status.as_str(), queued[0].attempts),
+            ("pending", 0)
+        );
+        assert_eq!(s.incident(&id).unwrap().unwrap().phase, Phase::Open);
+
+        s.conn.execute_batch("DROP TRIGGER disk_full;").unwrap();
+        s.commit(&done(&inc, &eff[0].key)).unwrap();
+        assert_eq!(s.outbox(&id).unwrap()[0].status, "done");
+        assert_eq!(s.incident(&id).unwrap().unwrap().phase, Phase::Enforced);
+    }
+
     #[test]
     fn commit_is_durable_and_outbox_dedupes_and_audit_is_append_only() {
         let dir = tempfile::tempdir().unwrap();
@@ -511,6 +549,7 @@ mod tests {
                         effects: &eff,
                     }],
                     offsets: vec![],
+                    outcomes: vec![],
                 })
                 .unwrap();
             }
@@ -535,15 +574,38 @@ mod tests {
         let due = s.due_effects(Timestamp::now(), 10).unwrap();
         assert_eq!(due.len(), 1);
         let later = Timestamp::now() + jiff::SignedDuration::from_secs(60);
-        assert_eq!(
-            s.retry_effect(&due[0].key, "down", later, Timestamp::now())
-                .unwrap(),
-            1
+        let record = |s: &mut SqliteStore, outcome| {
+            s.commit(&Commit {
+                incidents: vec![],
+                offsets: vec![],
+                outcomes: vec![outcome],
+            })
+            .unwrap()
+        };
+        record(
+            &mut s,
+            EffectOutcome::Retry {
+                key: &due[0].key,
+                error: "down",
+                next_attempt_at: later,
+            },
         );
         assert!(s.due_effects(Timestamp::now(), 10).unwrap().is_empty());
-        s.finish_effect(&due[0].key, true, "ok", Timestamp::now())
-            .unwrap();
+        let queued = s.outbox(&id).unwrap();
+        assert_eq!(
+            (queued[0].attempts, queued[0].last_error.as_deref()),
+            (1, Some("down"))
+        );
+        record(
+            &mut s,
+            EffectOutcome::Finished {
+                key: &due[0].key,
+                ok: true,
+                result: "ok",
+            },
+        );
         assert_eq!(s.next_effect_at().unwrap(), None);
+        assert_eq!(s.outbox(&id).unwrap()[0].status, "done");
         assert!(
             s.conn.execute("DELETE FROM audit", []).is_err(),
             "audit must be append-only"
