@@ -394,9 +394,18 @@ fn a_broken_gzipped_capture_is_reported() {
     std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
     let log = dir.path().join("log.pcap.gz");
     std::fs::write(&log, gzip(b"Dec  4 05:00:00 host sshd[1]: hello\n", 1)).unwrap();
+    // A pcap magic number, then a version libpcap refuses, then more than a pipe holds: the
+    // decompressing thread must not be left writing to a pipe nobody reads.
+    let mut bad_version = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+    bad_version.extend([9, 0, 9, 0]);
+    bad_version.extend([0u8; 16]);
+    bad_version.extend(vec![b'x'; 200_000]);
+    let refused = dir.path().join("refused.pcap.gz");
+    std::fs::write(&refused, gzip(&bad_version, 1)).unwrap();
     for (file, want) in [
         (&cut, "decompressing capture"),
         (&log, "is gzipped but holds no pcap or pcapng capture"),
+        (&refused, "unsupported pcap savefile version 9.9"),
     ] {
         let (line, stderr) = failed_replay(&[], file);
         assert!(

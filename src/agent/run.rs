@@ -517,6 +517,9 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
                 Vec::new()
             }
         };
+        // An outcome the store could not record leaves its effect due at once: wait a poll
+        // interval before trying it again, instead of calling the hook in a tight loop.
+        let mut unrecorded = false;
         for item in items {
             let loaded = {
                 let store = core.lock_store();
@@ -601,15 +604,18 @@ async fn outbox_worker(core: Arc<Core>, exec: Arc<Executor>, shutdown: Cancellat
             };
             if let Err(e) = res {
                 tracing::error!(error = %e, key = %item.key, "cannot record effect result");
+                unrecorded = true;
             }
         }
         let next = core.lock_store().next_effect_at().ok().flatten();
-        let sleep = next
-            .map(|t| {
+        let sleep = match next {
+            _ if unrecorded => POLL,
+            Some(t) => {
                 let d = t.duration_since(Timestamp::now());
                 Duration::try_from(d).unwrap_or(Duration::ZERO).min(POLL)
-            })
-            .unwrap_or(POLL);
+            }
+            None => POLL,
+        };
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             _ = core.wake.notified() => {}

@@ -88,9 +88,11 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
             },
         };
         if let Err(e) = replay.input(input) {
-            // Name the input, unless the message does already (capture errors do).
+            // Name the input, unless the message does already (most capture errors do).
             let msg = format!("{e:#}");
-            if msg.contains(path.as_str()) {
+            if e.downcast_ref::<pcap_file::PcapError>()
+                .is_some_and(pcap_file::PcapError::names_file)
+            {
                 eprintln!("error: {msg}");
             } else {
                 eprintln!("error: {path}: {msg}");

@@ -58,6 +58,20 @@ pub enum PcapError {
     },
 }
 
+impl PcapError {
+    /// Does the message name the capture file? A caller reporting the error names the file
+    /// itself when it does not.
+    pub fn names_file(&self) -> bool {
+        !matches!(
+            self,
+            PcapError::Stdin(_)
+                | PcapError::Filter { .. }
+                | PcapError::Thread(_)
+                | PcapError::Live { .. }
+        )
+    }
+}
+
 /// What a read handed on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PcapCounts {
@@ -83,12 +97,16 @@ struct Opened {
 
 impl Opened {
     /// Close the capture and report how its decompression went: a gzip error is the cause of
-    /// whatever libpcap made of the cut-short stream, so it is reported instead.
-    fn close(self, path: &Path, read: Result<(), pcap::Error>) -> Result<(), PcapError> {
+    /// whatever libpcap made of the cut-short stream, so it is reported instead. `read` is
+    /// `Ok(true)` when the reader stopped early on purpose: what the rest of the file holds
+    /// does not matter then.
+    fn close(self, path: &Path, read: Result<bool, pcap::Error>) -> Result<(), PcapError> {
         // Closing the pipe's read end first lets a decompressor still writing (the read
         // stopped early) fail and finish, so the join cannot wait forever.
         drop(self.cap);
+        let stopped = matches!(read, Ok(true));
         let gunzip = match self.gunzip.map(std::thread::JoinHandle::join) {
+            _ if stopped => Ok(()),
             Some(Ok(Err(e))) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
             Some(Err(_)) => Err(std::io::Error::other("the decompression thread panicked")),
             _ => Ok(()),
@@ -97,7 +115,7 @@ impl Opened {
             path: path.to_path_buf(),
             cause,
         })?;
-        read.map_err(|cause| PcapError::Read {
+        read.map(drop).map_err(|cause| PcapError::Read {
             path: path.to_path_buf(),
             cause,
         })
@@ -160,7 +178,7 @@ const GZIP_HEAD: usize = 4096;
 /// name, and libpcap only ever opens a capture.
 fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
     use std::io::{Read, Write};
-    use std::os::fd::IntoRawFd;
+    use std::os::fd::AsRawFd;
     let io = |cause| PcapError::Io {
         path: path.to_path_buf(),
         cause,
@@ -196,18 +214,25 @@ fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
         .name("cordon-gunzip".into())
         .spawn(move || std::io::copy(&mut z, &mut tx))
         .map_err(PcapError::Thread)?;
-    // SAFETY: `into_raw_fd` gives up the pipe's read end, so libpcap is its only owner
-    // (fdopen + fclose on drop).
-    let cap = unsafe { pcap::Capture::from_raw_fd(rx.into_raw_fd()) }.map_err(|cause| {
-        PcapError::Open {
-            path: path.to_path_buf(),
-            cause,
+    // libpcap opens the pipe by name, so the descriptor it reads is its own: it closes it
+    // when it rejects the stream, as it does not close one it was handed. Ours is closed
+    // either way, so a rejected stream leaves no reader and the thread ends at its next write.
+    let by_name = format!("/proc/self/fd/{}", rx.as_raw_fd());
+    let cap = pcap::Capture::from_file(&by_name);
+    drop(rx);
+    match cap {
+        Ok(cap) => Ok(Opened {
+            cap,
+            gunzip: Some(gunzip),
+        }),
+        Err(cause) => {
+            let _ = gunzip.join();
+            Err(PcapError::Open {
+                path: path.to_path_buf(),
+                cause,
+            })
         }
-    })?;
-    Ok(Opened {
-        cap,
-        gunzip: Some(gunzip),
-    })
+    }
 }
 
 /// Does a file starting with `magic` hold a pcap or pcapng capture (either byte order,
@@ -288,13 +313,13 @@ fn read_frames(
                 match timestamp(t.tv_sec, t.tv_usec) {
                     Some(ts) => {
                         if on_frame(ts, link, pkt.data, pkt.header.len).is_break() {
-                            break Ok(());
+                            break Ok(true);
                         }
                     }
                     None => counts.bad_time += 1,
                 }
             }
-            Err(pcap::Error::NoMorePackets) => break Ok(()),
+            Err(pcap::Error::NoMorePackets) => break Ok(false),
             Err(cause) => break Err(cause),
         }
     };

@@ -189,9 +189,15 @@ impl Cx<'_> {
         // As for results: a release counts whenever it is this incident's; an enforcement
         // only while its call is in flight.
         let in_flight = !action.is_enforcement() || self.inc.phase == Phase::Enforcing;
-        if !self.own_key(key) || !in_flight {
+        if !self.own_key(key) {
             self.audit(format!(
-                "Failing {} ({key}) not reported in phase {}",
+                "Ignored hook failure report for a foreign key {key}"
+            ));
+            return;
+        }
+        if !in_flight {
+            self.audit(format!(
+                "Ignored {} failure report ({key}): no hook call in flight (phase {})",
                 action.as_str(),
                 self.inc.phase.name()
             ));
