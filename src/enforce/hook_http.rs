@@ -93,7 +93,7 @@ impl HttpHook {
 
     /// What would be sent, with every configured header value masked.
     pub fn describe(&self, r: &RenderedHttp, values: &HookValues) -> String {
-        let mut s = format!("{} {}\n", r.method, r.url);
+        let mut s = format!("{} {}\n", r.method, shown(&r.url));
         for name in self.headers.keys() {
             s.push_str(&format!("{name}: ***\n"));
         }
@@ -121,14 +121,14 @@ impl HttpHook {
         }
         let resp = match req.send().await {
             Ok(resp) => resp,
-            Err(e) => return classify_error(&e, &r),
+            Err(e) => return classify_error(e, &r),
         };
         let status = resp.status();
         let text = match resp.text().await {
             Ok(t) => truncate(t, KEEP_BODY),
             Err(e) => format!("(body unreadable: {e})"),
         };
-        let detail = format!("{} {} → {status}: {text}", r.method, r.url);
+        let detail = format!("{} {} → {status}: {text}", r.method, shown(&r.url));
         match classify_status(status.as_u16()) {
             Class::Done => Outcome::Done { detail },
             Class::Transient => Outcome::Transient { error: detail },
@@ -155,9 +155,21 @@ pub fn classify_status(code: u16) -> Class {
     }
 }
 
-fn classify_error(e: &reqwest::Error, r: &RenderedHttp) -> Outcome {
-    let error = format!("{} {}: {e}", r.method, r.url);
-    if e.is_builder() {
+/// `url` as results, audit lines and office alerts show it: a password in it is masked, as
+/// header values are (configure secrets as headers: they are never shown).
+fn shown(url: &reqwest::Url) -> String {
+    let mut u = url.clone();
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    u.to_string()
+}
+
+fn classify_error(e: reqwest::Error, r: &RenderedHttp) -> Outcome {
+    let permanent = e.is_builder();
+    // reqwest's message repeats the URL unmasked; it is shown once, masked, in front.
+    let error = format!("{} {}: {}", r.method, shown(&r.url), e.without_url());
+    if permanent {
         Outcome::Permanent { error }
     } else {
         // Connect, timeout, reset, body errors: the far end may be back later.
@@ -189,6 +201,13 @@ pub(crate) fn truncate(mut s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_in_a_hook_url_is_never_shown() {
+        let u = reqwest::Url::parse("https://nac:s3cret@nac.example.edu/q?ip=10.1.2.3").unwrap();
+        let s = shown(&u);
+        assert_eq!(s, "https://nac:***@nac.example.edu/q?ip=10.1.2.3");
+    }
 
     #[test]
     fn status_classes() {
