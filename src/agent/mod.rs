@@ -120,24 +120,40 @@ pub fn apply_event(
     actor: &str,
     now: Timestamp,
 ) -> Result<Step, AgentError> {
-    let inc = store
-        .incident(id)?
-        .ok_or_else(|| AgentError::NoIncident(id.to_string()))?;
+    let inc = load_incident(store, id)?;
     let step = policy::step(&inc, event, now, policy);
     let mut audit = Vec::new();
     event_audit(event, &step, &mut audit);
+    commit_one(store, &step.incident, &step.effects, actor, audit, vec![])?;
+    Ok(step)
+}
+
+fn load_incident(store: &dyn Store, id: &IncidentId) -> Result<Incident, AgentError> {
+    store
+        .incident(id)?
+        .ok_or_else(|| AgentError::NoIncident(id.to_string()))
+}
+
+/// Commit one incident's change (no new evidence) with `outcomes`, in one transaction.
+fn commit_one(
+    store: &mut dyn Store,
+    incident: &Incident,
+    effects: &[crate::model::Effect],
+    actor: &str,
+    audit: Vec<AuditLine>,
+    outcomes: Vec<EffectOutcome<'_>>,
+) -> Result<(), StoreError> {
     store.commit(&Commit {
         incidents: vec![IncidentChange {
-            incident: &step.incident,
+            incident,
             evidence: None,
             actor: actor.to_string(),
             audit,
-            effects: &step.effects,
+            effects,
         }],
         offsets: vec![],
-        outcomes: vec![],
-    })?;
-    Ok(step)
+        outcomes,
+    })
 }
 
 /// The audit lines of `event` and the step it made.
@@ -165,9 +181,7 @@ pub fn record_outcome(
     event: Option<&Event>,
     now: Timestamp,
 ) -> Result<(), AgentError> {
-    let inc = store
-        .incident(id)?
-        .ok_or_else(|| AgentError::NoIncident(id.to_string()))?;
+    let inc = load_incident(store, id)?;
     let mut audit = vec![line];
     let step = event.map(|ev| {
         let step = policy::step(&inc, ev, now, policy);
@@ -178,17 +192,7 @@ pub fn record_outcome(
         Some(s) => (&s.incident, &s.effects[..]),
         None => (&inc, &[][..]),
     };
-    store.commit(&Commit {
-        incidents: vec![IncidentChange {
-            incident,
-            evidence: None,
-            actor: "outbox".to_string(),
-            audit,
-            effects,
-        }],
-        offsets: vec![],
-        outcomes: vec![outcome],
-    })?;
+    commit_one(store, incident, effects, "outbox", audit, vec![outcome])?;
     Ok(())
 }
 

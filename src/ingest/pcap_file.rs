@@ -185,31 +185,24 @@ fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut z = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
-    let mut head = [0u8; GZIP_HEAD];
-    let mut n = 0;
-    while n < head.len() {
-        match z.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(cause) => {
-                return Err(PcapError::Gzip {
-                    path: path.to_path_buf(),
-                    cause,
-                });
-            }
-        }
-    }
+    let mut head = Vec::with_capacity(GZIP_HEAD);
+    (&mut z)
+        .take(GZIP_HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|cause| PcapError::Gzip {
+            path: path.to_path_buf(),
+            cause,
+        })?;
     if !head
         .first_chunk::<4>()
-        .is_some_and(|m| n >= 4 && is_capture_magic(*m))
+        .is_some_and(|m| is_capture_magic(*m))
     {
         return Err(PcapError::NotACapture {
             path: path.to_path_buf(),
         });
     }
     let (rx, mut tx) = std::io::pipe().map_err(io)?;
-    tx.write_all(&head[..n]).map_err(io)?;
+    tx.write_all(&head).map_err(io)?;
     let gunzip = std::thread::Builder::new()
         .name("cordon-gunzip".into())
         .spawn(move || std::io::copy(&mut z, &mut tx))
@@ -251,12 +244,15 @@ pub fn holds_capture(path: &Path) -> bool {
         return false;
     }
     let mut magic = [0u8; 4];
-    let read = if is_gzip(path) {
-        std::fs::File::open(path)
-            .and_then(|f| flate2::read::MultiGzDecoder::new(f).read_exact(&mut magic))
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic))
-    };
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        f.read_exact(&mut magic)?;
+        if magic[..2] == GZIP_MAGIC {
+            // The bytes already read go back in front of the rest for the decoder.
+            let whole = std::io::Cursor::new(magic).chain(f);
+            flate2::read::MultiGzDecoder::new(whole).read_exact(&mut magic)?;
+        }
+        Ok(())
+    });
     read.is_ok() && is_capture_magic(magic)
 }
 
