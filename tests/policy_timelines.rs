@@ -715,6 +715,17 @@ fn cat1_open() -> R {
     )
 }
 
+/// The answer window of [`cat1_open`] passes unanswered: the quarantine hook is called.
+fn cat1_quarantined_at_deadline() -> R {
+    r(
+        "2026-11-20 16:15",
+        E::Tick,
+        &["hook quarantine_host", "enforced>owner"],
+        "enforcing",
+        &[],
+    )
+}
+
 #[test]
 fn cat1_answer_one_minute_before_deadline_stops_the_clock() {
     check(
@@ -756,13 +767,7 @@ fn cat1_answer_one_minute_late_after_tick_is_too_late() {
         &policy(),
         vec![
             cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
+            cat1_quarantined_at_deadline(),
             r("2026-11-20 16:16", ans_handled(), &[], "enforcing", &[]),
             r("2026-11-20 16:16", E::HookOk, &[], "enforced", &[]),
         ],
@@ -1080,13 +1085,7 @@ fn hook_failure_and_circuit_hold_need_the_office() {
         &policy(),
         vec![
             cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
+            cat1_quarantined_at_deadline(),
             r(
                 "2026-11-20 16:16",
                 E::HookFail,
@@ -1130,13 +1129,7 @@ fn a_failing_hook_alerts_the_office_and_enforcement_goes_on() {
         &policy(),
         vec![
             cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
+            cat1_quarantined_at_deadline(),
             r(
                 "2026-11-20 16:16",
                 E::HookFailing(3),
@@ -1492,13 +1485,7 @@ fn resolve_verify_release_close_and_reopen() {
         &policy(),
         vec![
             cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
+            cat1_quarantined_at_deadline(),
             // Close while the hook has not answered is refused (the host would stay cut off).
             r(
                 "2026-11-20 16:15",
@@ -1952,13 +1939,7 @@ fn resolved_while_the_hook_runs_then_verified_releases() {
         &policy(),
         vec![
             cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
+            cat1_quarantined_at_deadline(),
             // The owner says it is fixed while the hook call is still in flight.
             r("2026-11-20 16:15", ans_remediated(), &[], "enforcing", &[]),
             r(
@@ -2053,16 +2034,7 @@ fn cat2_reopen_plan_in_the_past_and_foreign_hook_results() {
     let (inc, _) = check(
         "foreign-keys",
         &p,
-        vec![
-            cat1_open(),
-            r(
-                "2026-11-20 16:15",
-                E::Tick,
-                &["hook quarantine_host", "enforced>owner"],
-                "enforcing",
-                &[],
-            ),
-        ],
+        vec![cat1_open(), cat1_quarantined_at_deadline()],
     );
     for key in [
         "CRD-2026-000999/1/hook-quarantine_host",
