@@ -224,12 +224,16 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
 /// Thresholds only need "at least N distinct", which saturation preserves.
 ///
 /// Up to [`DistinctSet::SMALL`] values it is a plain list (most keys see a handful); beyond,
-/// the same vector becomes an open-addressing table, so a host that contacts thousands of
-/// peers costs O(1) per record instead of a scan of everything it contacted.
+/// the vector becomes an open-addressing table, so a host that contacts thousands of peers
+/// costs O(1) per record instead of a scan of everything it contacted. The list's first
+/// three values live in the set itself: a key that sees one or two values
+/// (most keys on a busy edge) then costs no allocation, and no cache miss beyond its entry's.
 #[derive(Debug, Clone, Default)]
 pub struct DistinctSet {
-    /// List mode: the values, `len` of them. Table mode: a power-of-two table of slots,
-    /// [`EMPTY`] where free, at most half full.
+    /// List mode: the first values (up to `INLINE`). Unused in table mode.
+    head: [u64; DistinctSet::INLINE],
+    /// List mode: the values after those in `head`, `len - INLINE` of them. Table mode: a
+    /// power-of-two table of slots, [`EMPTY`] where free, at most half full.
     slots: Vec<u64>,
     len: usize,
     hashed: bool,
@@ -244,6 +248,8 @@ pub struct DistinctSet {
 impl DistinctSet {
     /// Values kept as a list before switching to a table.
     pub const SMALL: usize = 16;
+    /// List values kept in the set itself.
+    const INLINE: usize = 3;
 
     fn canon(fp: u64) -> u64 {
         if fp == EMPTY { EMPTY - 1 } else { fp }
@@ -268,12 +274,28 @@ impl DistinctSet {
         }
     }
 
+    /// List mode: the values in `head`, and those in `slots`.
+    fn listed(&self) -> (&[u64], &[u64]) {
+        let inline = self.len.min(Self::INLINE);
+        (&self.head[..inline], &self.slots[..self.len - inline])
+    }
+
+    /// List mode: the `i`th value's place.
+    fn list_at(&mut self, i: usize) -> &mut u64 {
+        if i < Self::INLINE {
+            &mut self.head[i]
+        } else {
+            &mut self.slots[i - Self::INLINE]
+        }
+    }
+
     /// Rebuild as a table of `n` slots (a power of two, more than twice `len`).
     fn rehash(&mut self, n: usize) {
         let old: Vec<u64> = if self.hashed {
             self.slots.iter().copied().filter(|&x| x != EMPTY).collect()
         } else {
-            self.slots[..self.len].to_vec()
+            let (head, rest) = self.listed();
+            [head, rest].concat()
         };
         self.slots.clear();
         self.slots.resize(n, EMPTY);
@@ -295,8 +317,13 @@ impl DistinctSet {
             return false;
         }
         if !self.hashed {
+            if self.len < Self::INLINE {
+                self.head[self.len] = fp;
+                self.len += 1;
+                return true;
+            }
             if self.len < Self::SMALL {
-                self.slots.truncate(self.len);
+                self.slots.truncate(self.len - Self::INLINE);
                 self.slots.push(fp);
                 self.len += 1;
                 return true;
@@ -316,7 +343,8 @@ impl DistinctSet {
         if self.hashed {
             self.probe(fp).1
         } else {
-            self.slots[..self.len].contains(&fp)
+            let (head, rest) = self.listed();
+            head.contains(&fp) || rest.contains(&fp)
         }
     }
 
@@ -325,12 +353,14 @@ impl DistinctSet {
     pub fn remove(&mut self, fp: u64) -> bool {
         let fp = Self::canon(fp);
         if !self.hashed {
-            if let Some(i) = self.slots[..self.len].iter().position(|&x| x == fp) {
-                self.slots.swap(i, self.len - 1);
-                self.len -= 1;
-                return true;
-            }
-            return false;
+            let (head, rest) = self.listed();
+            let Some(i) = head.iter().chain(rest).position(|&x| x == fp) else {
+                return false;
+            };
+            let last = *self.list_at(self.len - 1);
+            *self.list_at(i) = last;
+            self.len -= 1;
+            return true;
         }
         let (hole, found) = self.probe(fp);
         if !found {

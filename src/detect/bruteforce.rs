@@ -10,8 +10,8 @@
 //! this one's.
 use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw_when_repeated, new_evidence, outbound,
-    push_raws, window_len,
+    DetectContext, Detector, DetectorStats, PeerSample, PortSample, keep_raw_when_repeated,
+    new_evidence, outbound, push_raws, window_len,
 };
 use crate::config::BruteForceConfig;
 use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
@@ -22,8 +22,8 @@ struct Source {
     win: Window,
     failures: u64,
     servers: DistinctSet,
-    peers: Vec<IpAddr>,
-    ports: Vec<u16>,
+    peers: PeerSample,
+    ports: PortSample,
     first_raw: String,
 }
 
@@ -33,8 +33,8 @@ impl Source {
             win: Window::new(now),
             failures: 0,
             servers: DistinctSet::default(),
-            peers: Vec::new(),
-            ports: Vec::new(),
+            peers: PeerSample::new(),
+            ports: PortSample::new(),
             first_raw: String::new(),
         }
     }

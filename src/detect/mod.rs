@@ -75,6 +75,15 @@ impl<'c> DetectContext<'c> {
     }
 }
 
+/// A detector entry's sample of peers for its evidence. The first two live in the entry
+/// itself: most keys on a busy edge see one or two, and then cost no allocation and no cache
+/// miss beyond the entry's own.
+pub(crate) type PeerSample = smallvec::SmallVec<[IpAddr; 2]>;
+
+/// A detector entry's sample of ports for its evidence, the first four in the entry (as
+/// [`PeerSample`]).
+pub(crate) type PortSample = smallvec::SmallVec<[u16; 4]>;
+
 /// A set of ports as a bitmap (8 KiB): membership is one load. Brute force and spam ask it
 /// about every new connection; scanning their configured lists cost 2 % of a packet replay's
 /// instructions (callgrind).

@@ -15,7 +15,8 @@
 //! way belongs in `inventory.allow` (or raise `horizontal_min_destinations`).
 use super::bounded::{AdmittedMap, BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw, new_evidence, outbound, push_raws, window_len,
+    DetectContext, Detector, DetectorStats, PeerSample, PortSample, keep_raw, new_evidence,
+    outbound, push_raws, window_len,
 };
 use crate::config::ScanConfig;
 use crate::model::{Evidence, EvidenceKind, ObsKind, Observation, Subject};
@@ -26,8 +27,8 @@ use std::net::IpAddr;
 struct Source {
     win: Window,
     dsts: DistinctSet,
-    peers: Vec<IpAddr>,
-    ports: Vec<u16>,
+    peers: PeerSample,
+    ports: PortSample,
     first_raw: String,
 }
 
@@ -36,8 +37,8 @@ impl Source {
         Source {
             win: Window::new(now),
             dsts: DistinctSet::default(),
-            peers: Vec::new(),
-            ports: Vec::new(),
+            peers: PeerSample::new(),
+            ports: PortSample::new(),
             first_raw: String::new(),
         }
     }
@@ -53,7 +54,7 @@ impl Source {
 struct Pair {
     win: Window,
     ports: DistinctSet,
-    sample: Vec<u16>,
+    sample: PortSample,
 }
 
 impl Pair {
@@ -241,7 +242,7 @@ impl Detector for ScanDetector {
                 || Pair {
                     win: Window::new(now),
                     ports: DistinctSet::default(),
-                    sample: Vec::new(),
+                    sample: PortSample::new(),
                 },
                 |p| {
                     p.win.recycle(now);

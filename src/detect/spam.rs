@@ -6,8 +6,8 @@
 //! is blocked at the edge is still a bot).
 use super::bounded::{BoundedMap, DistinctSet, Fingerprint, Window};
 use super::{
-    DetectContext, Detector, DetectorStats, keep_raw, new_connection, new_evidence, outbound,
-    push_raws, window_len,
+    DetectContext, Detector, DetectorStats, PeerSample, keep_raw, new_connection, new_evidence,
+    outbound, push_raws, window_len,
 };
 use crate::config::SpamConfig;
 use crate::model::{Evidence, EvidenceKind, Observation, Subject};
@@ -17,7 +17,7 @@ use std::net::IpAddr;
 struct Source {
     win: Window,
     servers: DistinctSet,
-    peers: Vec<IpAddr>,
+    peers: PeerSample,
     first_raw: String,
 }
 
@@ -26,7 +26,7 @@ impl Source {
         Source {
             win: Window::new(now),
             servers: DistinctSet::default(),
-            peers: Vec::new(),
+            peers: PeerSample::new(),
             first_raw: String::new(),
         }
     }

@@ -152,18 +152,19 @@ impl DecodeStats {
 
 /// TCP flag bits as on the wire (byte 13 of the TCP header).
 pub mod tcp_flags {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
+    pub const FIN: u16 = 0x01;
+    pub const SYN: u16 = 0x02;
+    pub const RST: u16 = 0x04;
+    pub const PSH: u16 = 0x08;
+    pub const ACK: u16 = 0x10;
 }
 
 /// One decoded packet: only the fields flow tracking needs, all `Copy`.
 ///
-/// `repr(C)` with the flags between the ports (4 bytes of padding): the fast path stores each
-/// port on its own, and were they adjacent LLVM would read both back as one 4-byte load, which
-/// cannot be forwarded from two 2-byte stores and stalls the CPU on every packet. This depends
+/// `repr(C)` with the flags between the ports: the fast path stores each port on its own, and
+/// were they adjacent LLVM would read both back as one 4-byte load, which cannot be forwarded
+/// from two 2-byte stores and stalls the CPU on every packet (the flags' width is chosen for
+/// the same reason, see `flags`). This depends
 /// on the code LLVM emits: after touching `Packet` or `FlowKey::of`, check the read loop with
 /// `perf record` / `perf annotate` (benches/README.md, 2026-12-03 second session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,8 +176,10 @@ pub struct Packet {
     /// TCP/UDP ports. ICMP queries/replies carry their identifier in both (so a reply maps to
     /// its request's flow); 0 for other ICMP.
     pub src_port: u16,
-    /// TCP flags (see [`tcp_flags`]); 0 for other protocols.
-    pub flags: u8,
+    /// TCP flags (see [`tcp_flags`]); 0 for other protocols. Two bytes, though the flags fit
+    /// in one: copying a packet reads the flags and the byte after them as one 2-byte load,
+    /// which a 1-byte store cannot forward (a stall on every packet, seen in `perf annotate`).
+    pub flags: u16,
     pub dst_port: u16,
     /// ICMP/ICMPv6 type and code.
     pub icmp: Option<(u8, u8)>,
@@ -259,7 +262,7 @@ pub fn fast_ipv4(frame: &[u8]) -> Option<Packet> {
             }
             p.src_port = u16::from_be_bytes([t[0], t[1]]);
             p.dst_port = u16::from_be_bytes([t[2], t[3]]);
-            p.flags = t[13];
+            p.flags = u16::from(t[13]);
         }
         17 => {
             let u = l4.get(..8)?;
@@ -383,7 +386,7 @@ fn from_sliced(p: &LaxSlicedPacket<'_>) -> Result<Packet, Malformed> {
             pkt.src_port = t.source_port();
             pkt.dst_port = t.destination_port();
             // Byte 13 of the header holds CWR..FIN; the slice is at least 20 bytes long.
-            pkt.flags = t.header_slice().get(13).copied().unwrap_or(0);
+            pkt.flags = u16::from(t.header_slice().get(13).copied().unwrap_or(0));
         }
         Some(TransportSlice::Udp(u)) => {
             pkt.src_port = u.source_port();

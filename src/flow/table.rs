@@ -428,15 +428,23 @@ impl FlowTable {
 
     /// Emit summaries for every flow still open and empty the table (end of a replay).
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
-        // Oldest first, then drop everything at once (no per-entry map removal).
-        let mut i = self.head;
-        while i != NIL {
-            let e = &self.slab[i as usize];
-            let next = e.next;
-            if e.state & st::DONE == 0 {
-                self.end_of_flow(i, EndReason::End, out);
+        // In the order of their last packets (the time their summaries carry), then drop
+        // everything at once (no per-entry map removal). The order comes from reading the
+        // slab front to back and sorting, not from walking the LRU list: that walk is a chain
+        // of dependent cache misses, one per flow, and was a twentieth of a replay's time.
+        let mut open: Vec<(Timestamp, u32)> = self
+            .slab
+            .iter()
+            .zip(0u32..)
+            .filter(|(e, _)| e.born_us != FREE && e.state & st::DONE == 0)
+            .map(|(e, i)| (e.last, i))
+            .collect();
+        open.sort_unstable();
+        for (n, &(_, i)) in open.iter().enumerate() {
+            if let Some(&(_, ahead)) = open.get(n + REMOVAL_AHEAD) {
+                crate::hint::prefetch_lines(&self.slab[ahead as usize]);
             }
-            i = next;
+            self.end_of_flow(i, EndReason::End, out);
         }
         self.attempts.clear();
         self.closing.clear();
