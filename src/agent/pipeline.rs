@@ -89,8 +89,8 @@ impl Pipeline {
                 prefetch(&self.detectors, next);
             }
             // A flow's summary is counted and goes no further: detectors count a packet
-            // connection at its attempt and verdict (see `Detectors::observe`), and a third of
-            // packet records are summaries.
+            // connection at its attempt and verdict (see `Detectors::observe`). (The agent's
+            // own flow engines emit none: `FlowSettings::for_source`.)
             if r.kind == ObsKind::Flow {
                 self.stats.observations += 1;
                 continue;

@@ -12,7 +12,8 @@
 //!   ([`one_way`]: a one-direction span port, an uplink outage) `unanswered` verdicts are
 //!   withheld and counted;
 //! - `Flow` summaries (packets, bytes; `note` says `<established|attempt|midstream>:<why>`)
-//!   when a flow ends by FIN/RST, idles out, is evicted, or at [`FlowEngine::finish`].
+//!   when a flow ends by FIN/RST, idles out, is evicted, or at [`FlowEngine::finish`]; unless
+//!   [`FlowSettings::summaries`] is off, as it is for the agent.
 //!
 //! Pure: no I/O, no clock (time is the packet's timestamp), no libpcap (the link type is our own
 //! [`LinkType`]). Nothing here allocates per packet; observations borrow nothing (`raw` is "")
@@ -42,6 +43,10 @@ pub struct FlowSettings {
     /// capture look one-way (outside hosts probing dark campus space are normal). Without
     /// them every initiator counts.
     pub campus: Option<crate::inventory::Campus>,
+    /// Emit a `Flow` summary when a flow ends. The agent turns them off: its detectors count
+    /// a connection at its attempt and verdict, nothing there reads summaries, and building
+    /// and handing them on cost a few percent of a replay.
+    pub summaries: bool,
 }
 
 impl FlowSettings {
@@ -55,6 +60,7 @@ impl FlowSettings {
             .unwrap_or(&cfg.campus.networks);
         FlowSettings {
             campus: Some(crate::inventory::Campus::new(nets)),
+            summaries: false,
             ..FlowSettings::from(&cfg.detect.flow)
         }
     }
@@ -67,6 +73,7 @@ impl Default for FlowSettings {
             idle_timeout: std::time::Duration::from_secs(120),
             attempt_timeout: std::time::Duration::from_secs(5),
             campus: None,
+            summaries: true,
         }
     }
 }
@@ -78,6 +85,7 @@ impl From<&crate::config::schema::FlowConfig> for FlowSettings {
             idle_timeout: c.idle_timeout.std(),
             attempt_timeout: c.attempt_timeout.std(),
             campus: None,
+            summaries: true,
         }
     }
 }
@@ -140,7 +148,8 @@ impl FlowEngine {
         FlowEngine {
             table: FlowTable::new(cfg.max_flows, cfg.idle_timeout)
                 .with_attempt_timeout(cfg.attempt_timeout)
-                .with_campus(cfg.campus.clone()),
+                .with_campus(cfg.campus.clone())
+                .with_summaries(cfg.summaries),
             ahead: [None; AHEAD],
             next: 0,
             packets: 0,
@@ -717,6 +726,44 @@ mod tests {
         assert_eq!(n(ObsKind::ConnEstablished, 3000), 1, "{kinds:?}");
         assert_eq!(n(ObsKind::ConnEstablished, 3001), 1, "{kinds:?}");
         assert_eq!(e.stats().flows_live, 2);
+    }
+
+    #[test]
+    fn without_summaries_flows_end_silently_but_attempts_still_get_their_verdicts() {
+        let cfg = FlowSettings {
+            summaries: false,
+            ..FlowSettings::default()
+        };
+        let mut e = FlowEngine::new(&cfg);
+        let got = run(
+            &mut e,
+            &[
+                (0, tcp(C, O, 40000, 80, "S")),
+                (0, tcp(O, C, 80, 40000, "SA")),
+                (0, tcp(C, O, 40000, 80, "A")),
+                (1, tcp(C, O, 40000, 80, "FA")),
+                (1, tcp(O, C, 80, 40000, "FA")),
+                (1, tcp(C, O, 40001, 22, "S")),
+                (1, tcp(O, C, 22, 40001, "RA")), // refused: judged at once
+                (2, tcp(C, O, 40002, 443, "S")), // unanswered: judged at the end
+            ],
+        );
+        let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                ObsKind::ConnAttempt,
+                ObsKind::ConnEstablished,
+                ObsKind::ConnAttempt,
+                ObsKind::ConnFailed,
+                ObsKind::ConnAttempt,
+                ObsKind::ConnFailed,
+            ],
+            "{got:?}"
+        );
+        assert!(got[3].1.ends_with("refused") && got[5].1.ends_with("unanswered"));
+        let s = e.stats();
+        assert_eq!((s.flows_created, s.observations), (3, 6));
     }
 
     #[test]

@@ -288,6 +288,8 @@ pub struct FlowTable {
     one_way: OneWayGuard,
     /// Campus networks: only campus initiators feed the one-way guard (all when `None`).
     campus: Option<crate::inventory::Campus>,
+    /// Emit `Flow` summaries (see `FlowSettings::summaries`).
+    summaries: bool,
     stats: TableStats,
 }
 
@@ -328,6 +330,7 @@ impl FlowTable {
             checked_us: i64::MIN,
             one_way: OneWayGuard::default(),
             campus: None,
+            summaries: true,
             stats: TableStats::default(),
         }
     }
@@ -343,6 +346,12 @@ impl FlowTable {
     /// [`super::one_way`]); without it, every initiator's can.
     pub fn with_campus(mut self, campus: Option<crate::inventory::Campus>) -> FlowTable {
         self.campus = campus;
+        self
+    }
+
+    /// Without summaries, a flow's end emits only the `ConnFailed` verdict it may be owed.
+    pub fn with_summaries(mut self, on: bool) -> FlowTable {
+        self.summaries = on;
         self
     }
 
@@ -426,7 +435,8 @@ impl FlowTable {
         }
     }
 
-    /// Emit summaries for every flow still open and empty the table (end of a replay).
+    /// Emit summaries (and owed verdicts) for every flow still open and empty the table (end
+    /// of a replay).
     pub fn flush(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         // In the order of their last packets (the time their summaries carry), then drop
         // everything at once (no per-entry map removal). The order comes from reading the
@@ -436,7 +446,11 @@ impl FlowTable {
             .slab
             .iter()
             .zip(0u32..)
-            .filter(|(e, _)| e.born_us != FREE && e.state & st::DONE == 0)
+            .filter(|(e, _)| {
+                e.born_us != FREE
+                    && e.state & st::DONE == 0
+                    && (self.summaries || !e.failed && e.state & (st::EST | st::MID) == 0)
+            })
             .map(|(e, i)| (e.last, i))
             .collect();
         open.sort_unstable();
@@ -541,12 +555,16 @@ impl FlowTable {
         }
     }
 
-    /// What flow `i` ending for `why` emits: its summary, and before it the `ConnFailed`
-    /// verdict if it ends as an attempt (never answered, not joined mid-stream) without one.
+    /// What flow `i` ending for `why` emits: its summary (if summaries are on), and before it
+    /// the `ConnFailed` verdict if it ends as an attempt (never answered, not joined
+    /// mid-stream) without one.
     fn end_of_flow(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if !e.failed && e.state & (st::EST | st::MID) == 0 {
             self.judge(i, out);
+        }
+        if !self.summaries {
+            return;
         }
         let e = &self.slab[i as usize];
         let mut o = self.flow_obs(e, e.last, ObsKind::Flow);
