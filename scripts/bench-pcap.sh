@@ -9,7 +9,7 @@
 # and, as on a real link, 4,096 of them interleaved; and one million distinct peers) with
 # examples/gen_pcap, reports packets/s, ratios and peak RSS (/usr/bin/time -v), and replays
 # the mixed capture ten times in one `cordon replay` process to show memory stays flat; last,
-# one core against tcpdump in alternating rounds (scripts/ab-time.py), the steadiest ratio.
+# cordon (two threads and one core) against tcpdump in alternating rounds (scripts/ab-time.py), the steadiest ratio.
 # Usage: scripts/bench-pcap.sh [WORKDIR]   (installs tcpdump, tshark, time if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,10 +83,11 @@ PKTS=20000000 run "repeat-x10" "${CORDON[@]}" "$M" "$M" "$M" "$M" "$M" "$M" "$M"
 
 # Whole runs of three swing by a third from minute to minute on a shared host; alternating
 # rounds and the median of each round's ratio are far steadier (scripts/ab-time.py).
-echo "== one core vs tcpdump, 11 alternating rounds (median of per-round ratios)"
+echo "== cordon (two threads, and pinned to one core) vs tcpdump, 11 alternating rounds (median of per-round ratios)"
 for f in mixed interleaved; do
   F="$W/$f.pcap"
   echo "-- $f.pcap"
-  python3 scripts/ab-time.py 11 cordon-1core "taskset -c 0 ${CORDON[*]} $F" \
+  python3 scripts/ab-time.py 11 cordon "${CORDON[*]} $F" \
+    cordon-1core "taskset -c 0 ${CORDON[*]} $F" \
     tcpdump-1core "taskset -c 0 tcpdump -nr $F -w /dev/null"
 done

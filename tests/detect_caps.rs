@@ -48,14 +48,26 @@ fn a_million_spoofed_campus_sources_and_targets() {
     }
     let s = h.det.stats();
     let over = u64::from(N) - CAP;
-    assert_eq!(s.scan.tracked, 2 * CAP);
-    assert_eq!(s.scan.evictions, 2 * over, "sources and pairs");
-    assert_eq!(s.flood.tracked, CAP);
-    assert_eq!(s.flood.evictions, over);
+    // Scan's pairs, flood and beacon hold a pair's first sighting in a doorkeeper keyed by a
+    // 32-bit tag. A new pair whose tag matches the waiting one's by chance (about once in
+    // 4,000 runs of a million pairs) is admitted to the table as if seen twice: one entry
+    // more, one overwritten sighting fewer. Still within the cap of entries plus as many
+    // waiting sightings.
+    let near = |got: u64, want: u64, what: &str| {
+        assert!(got.abs_diff(want) <= 2, "{what}: {got}, want {want} (±2)");
+    };
+    near(s.scan.tracked, 2 * CAP, "scan tracked");
+    near(
+        s.scan.evictions,
+        2 * over,
+        "scan evictions (sources and pairs)",
+    );
+    near(s.flood.tracked, CAP, "flood tracked");
+    near(s.flood.evictions, over, "flood evictions");
     assert_eq!(s.spam.tracked, CAP);
     assert_eq!(s.spam.evictions, over);
-    assert_eq!(s.beacon.tracked, CAP);
-    assert_eq!(s.beacon.evictions, over);
+    near(s.beacon.tracked, CAP, "beacon tracked");
+    near(s.beacon.evictions, over, "beacon evictions");
     assert_eq!(s.total_emitted(), 0, "one probe per source is nothing");
     assert!(h.out.is_empty());
 }

@@ -199,17 +199,17 @@ impl Executor {
             },
             Outcome::Transient { error } => {
                 // Enforcement is never given up on a transient failure: a hook that is down
-                // at the deadline gets the call once it is back (with capped backoff). At
-                // `max_attempts` failures the office is told that the hook is failing.
+                // at the deadline gets the call once it is back (with capped backoff).
                 let retry = &self.cfg.enforce.retry;
                 let attempts = item.attempts.saturating_add(1);
-                let event =
-                    (attempts == retry.max_attempts.max(1)).then(|| Event::EnforcementFailing {
+                let event = failing_alert_due(attempts, retry.max_attempts).then(|| {
+                    Event::EnforcementFailing {
                         key: item.key.clone(),
                         action,
                         attempts,
                         error: error.clone(),
-                    });
+                    }
+                });
                 Outcome2::Retry {
                     after: crate::enforce::backoff(retry, item.attempts),
                     error,
@@ -234,11 +234,40 @@ impl Executor {
     }
 }
 
+/// Is the office told, at this many failed attempts in a row, that a hook is failing? At
+/// `max_attempts`, then again at every power of two from twice that on (a hook down for days
+/// reminds ever less often), so an alert is not lost for good when `max_attempts` is lowered
+/// below the attempts an item has made already (across a restart).
+fn failing_alert_due(attempts: u32, max_attempts: u32) -> bool {
+    let max = max_attempts.max(1);
+    attempts == max || attempts >= 2 * max && attempts.is_power_of_two()
+}
+
 fn done(item: &OutboxItem, action: EnforceAction, ok: bool, detail: String) -> Event {
     Event::EnforcementDone {
         key: item.key.clone(),
         action,
         ok,
         detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failing_alert_due;
+
+    #[test]
+    fn a_failing_hook_alerts_at_max_attempts_then_at_powers_of_two() {
+        let due = |max| {
+            (1..=70)
+                .filter(|&a| failing_alert_due(a, max))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(due(3), [3, 8, 16, 32, 64]);
+        assert_eq!(due(5), [5, 16, 32, 64]);
+        assert_eq!(due(8), [8, 16, 32, 64]);
+        assert_eq!(due(0), [1, 2, 4, 8, 16, 32, 64], "0 counts as 1");
+        // Lowered from 10 to 3 after an item had failed 5 times: it still alerts, at 8.
+        assert!((6..=8).any(|a| failing_alert_due(a, 3)));
     }
 }

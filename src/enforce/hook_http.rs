@@ -157,12 +157,44 @@ pub fn classify_status(code: u16) -> Class {
 
 /// `url` as results, audit lines and office alerts show it: a password in it is masked, as
 /// header values are (configure secrets as headers: they are never shown).
+/// The URL as results, audit lines and office alerts show it: a password in it is masked, and
+/// so is the value of every query parameter whose name says it holds a secret (`token`,
+/// `api_key`, `sig`, ...; see [`secret_name`]). Other parameters (the host address a hook
+/// acts on, say) stay readable.
 fn shown(url: &reqwest::Url) -> String {
     let mut u = url.clone();
     if u.password().is_some() {
         let _ = u.set_password(Some("***"));
     }
+    if url.query_pairs().any(|(k, _)| secret_name(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_name(&k) { "***".into() } else { v };
+                (k.into_owned(), v.into_owned())
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     u.to_string()
+}
+
+/// Does a query parameter of this name carry a credential? By the words such names are made
+/// of, as log scrubbers decide (`access_token`, `apiKey`, `X-Amz-Signature`, `passwd`, ...).
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "token",
+        "key",
+        "secret",
+        "pass",
+        "auth",
+        "sig",
+        "credential",
+        "session",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 fn classify_error(e: reqwest::Error, r: &RenderedHttp) -> Outcome {
@@ -207,6 +239,24 @@ mod tests {
         let u = reqwest::Url::parse("https://nac:s3cret@nac.example.edu/q?ip=10.1.2.3").unwrap();
         let s = shown(&u);
         assert_eq!(s, "https://nac:***@nac.example.edu/q?ip=10.1.2.3");
+    }
+
+    #[test]
+    fn secrets_in_a_hook_urls_query_are_masked_and_the_rest_is_kept() {
+        let u = reqwest::Url::parse(
+            "https://nac.example.edu/q?ip=10.1.2.3&access_token=abc&apiKey=k1&X-Amz-Signature=f0&mac=aa",
+        )
+        .unwrap();
+        assert_eq!(
+            shown(&u),
+            "https://nac.example.edu/q?ip=10.1.2.3&access_token=***&apiKey=***&X-Amz-Signature=***&mac=aa"
+        );
+        let plain = reqwest::Url::parse("https://nac.example.edu/q?ip=10.1.2.3&vlan=66").unwrap();
+        assert_eq!(
+            shown(&plain),
+            plain.as_str(),
+            "nothing secret: left as it was"
+        );
     }
 
     #[test]
