@@ -355,8 +355,9 @@ fn gzip(bytes: &[u8], members: usize) -> Vec<u8> {
     out
 }
 
-/// A gzipped capture, named as such or not, in one gzip member or several, replays exactly
-/// like the capture itself (classic pcap and pcapng).
+/// A gzipped capture, named as such or not, in one gzip member or several, and padded with
+/// zeros after the last (as tape and block devices leave files), replays exactly like the
+/// capture itself (classic pcap and pcapng).
 #[test]
 fn gzipped_captures_replay_like_the_capture_inside() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,9 +365,15 @@ fn gzipped_captures_replay_like_the_capture_inside() {
         let file = capture(name);
         let want = replay(&[], &[&file], None);
         let bytes = std::fs::read(&file).unwrap();
-        for (members, gz_name) in [(1, format!("{name}.gz")), (3, "dump7.gz".to_string())] {
+        for (members, padding, gz_name) in [
+            (1, 0, format!("{name}.gz")),
+            (3, 0, "dump7.gz".to_string()),
+            (2, 10_000, format!("padded-{name}.gz")),
+        ] {
             let gz = dir.path().join(&gz_name);
-            std::fs::write(&gz, gzip(&bytes, members)).unwrap();
+            let mut zipped = gzip(&bytes, members);
+            zipped.extend(vec![0u8; padding]);
+            std::fs::write(&gz, zipped).unwrap();
             let got = replay(&[], &[&gz], None);
             assert_eq!(got.events, want.events, "{gz_name} ({members} members)");
             assert_eq!(
@@ -384,14 +391,17 @@ fn gzipped_captures_replay_like_the_capture_inside() {
     );
 }
 
-/// A gzipped capture cut short, and a gzipped log named like a capture, each stop the
-/// replay with an error naming the file and what is wrong with it.
+/// A gzipped capture cut short or followed by bytes that are neither gzip nor padding, and a
+/// gzipped log named like a capture, each stop the replay with an error naming the file and
+/// what is wrong with it.
 #[test]
 fn a_broken_gzipped_capture_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let whole = gzip(&std::fs::read(capture("scan.pcap")).unwrap(), 1);
     let cut = dir.path().join("cut.pcap.gz");
     std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let trailing = dir.path().join("trailing.pcap.gz");
+    std::fs::write(&trailing, [&whole[..], b"\0\0garbage"].concat()).unwrap();
     let log = dir.path().join("log.pcap.gz");
     std::fs::write(&log, gzip(b"Dec  4 05:00:00 host sshd[1]: hello\n", 1)).unwrap();
     // A pcap magic number, then a version libpcap refuses, then more than a pipe holds: the
@@ -404,6 +414,7 @@ fn a_broken_gzipped_capture_is_reported() {
     std::fs::write(&refused, gzip(&bad_version, 1)).unwrap();
     for (file, want) in [
         (&cut, "decompressing capture"),
+        (&trailing, "neither another member nor zero padding"),
         (&log, "is gzipped but holds no pcap or pcapng capture"),
         (&refused, "unsupported pcap savefile version 9.9"),
     ] {

@@ -2,6 +2,7 @@
 //! offline files). The only module that links libpcap. Sources produce bytes or observations;
 //! they never parse, decide or write to the store.
 pub mod file_tail;
+pub mod gzip_members;
 pub mod pcap_file;
 pub mod pcap_live;
 pub mod syslog;

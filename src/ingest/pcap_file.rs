@@ -5,6 +5,7 @@
 //!
 //! Owns file reading only; decoding and flow tracking are `crate::flow`'s.
 
+use super::gzip_members::GzipMembers;
 use crate::flow::batch::{BatchSink, Batcher};
 use crate::flow::{FlowEngine, FlowSettings, FlowStats, LinkType};
 use crate::model::Observation;
@@ -184,7 +185,7 @@ fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
         cause,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut z = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut z = GzipMembers::new(std::io::BufReader::with_capacity(1 << 16, file));
     let mut head = Vec::with_capacity(GZIP_HEAD);
     (&mut z)
         .take(GZIP_HEAD as u64)
@@ -249,7 +250,7 @@ pub fn holds_capture(path: &Path) -> bool {
         if magic[..2] == GZIP_MAGIC {
             // The bytes already read go back in front of the rest for the decoder.
             let whole = std::io::Cursor::new(magic).chain(f);
-            flate2::read::MultiGzDecoder::new(whole).read_exact(&mut magic)?;
+            GzipMembers::new(std::io::BufReader::new(whole)).read_exact(&mut magic)?;
         }
         Ok(())
     });
