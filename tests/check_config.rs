@@ -144,8 +144,45 @@ fn unknown_key_lists_the_expected_ones() {
             "[notify.smtp]\nhots = \"x\"\n[notify.file]",
         ),
         &[
-            "error: notify.smtp.hots: unknown key (expected one of: host, port, tls, username, password, timeout)",
+            "error: notify.smtp.hots: unknown key (expected one of: host, port, tls, username, password, ca_file, timeout)",
         ],
+    );
+}
+
+#[test]
+fn smtp_ca_file_must_hold_a_certificate_and_go_with_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("campus-ca.pem");
+    let smtp = |tls: &str| {
+        variant(
+            "[notify.file]",
+            &format!(
+                "[notify.smtp]\nhost = \"smtp.campus.example.edu\"\ntls = \"{tls}\"\nca_file = '{}'\n[notify.file]",
+                missing.display()
+            ),
+        )
+    };
+    expect(
+        &smtp("starttls"),
+        &[&format!(
+            "error: notify.smtp.ca_file: {}: No such file or directory (os error 2)",
+            missing.display()
+        )],
+    );
+    std::fs::write(&missing, "not a certificate\n").unwrap();
+    expect(
+        &smtp("tls"),
+        &[&format!(
+            "error: notify.smtp.ca_file: {}: holds no PEM certificate",
+            missing.display()
+        )],
+    );
+    expect(
+        &smtp("none"),
+        &[&format!(
+            "error: notify.smtp.ca_file: {}: set, but tls = \"none\" sends in the clear (use starttls or tls, or remove ca_file)",
+            missing.display()
+        )],
     );
 }
 

@@ -297,3 +297,131 @@ async fn dot_lines_survive_stuffing_and_auth_login_works() {
     assert_eq!(got[1].auth_user.as_deref(), Some("u"));
     assert!(sink.commands().iter().any(|c| c == "AUTH LOGIN"));
 }
+
+/// A campus CA and a relay certificate for 127.0.0.1 signed by it: the CA as PEM (what an
+/// operator puts in `ca_file`) and the relay's TLS configuration for the sink.
+fn internal_ca_and_relay() -> (String, std::sync::Arc<tokio_rustls::rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Campus Test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let relay_key = KeyPair::generate().unwrap();
+    let relay = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&relay_key, &ca)
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![relay.der().clone(), ca.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(relay_key.serialize_der())),
+        )
+        .unwrap();
+    (ca.pem(), std::sync::Arc::new(server))
+}
+
+fn starttls_notify(port: u16, extra: &str) -> String {
+    format!(
+        "[notify.smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"starttls\"\ntimeout = \"5s\"\n{extra}"
+    )
+}
+
+/// A relay whose certificate an internal CA signed, which refuses mail before STARTTLS: with
+/// that CA in `ca_file` the notice goes through encrypted; with the system's roots alone the
+/// certificate is refused and nothing is sent, in the clear or otherwise.
+#[tokio::test]
+async fn starttls_to_a_relay_signed_by_an_internal_ca() {
+    let (ca_pem, relay_tls) = internal_ca_and_relay();
+    let sink = start(SinkConfig {
+        tls: Some(relay_tls),
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("campus-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let msg = first_notice(vec!["dana@chem.campus.edu".into()]);
+
+    let trusting = config(&starttls_notify(
+        sink.port(),
+        &format!("ca_file = '{}'\n", ca_file.display()),
+    ));
+    let n = Notifier::from_config(&trusting.notify).unwrap();
+    n.deliver(&msg).await.unwrap();
+    let got = sink.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, vec!["dana@chem.campus.edu".to_string()]);
+    let commands = sink.commands();
+    let tls_at = commands
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case("STARTTLS"));
+    let mail_at = commands.iter().position(|c| c.starts_with("MAIL"));
+    assert!(
+        matches!((tls_at, mail_at), (Some(t), Some(m)) if t < m),
+        "{commands:?}"
+    );
+
+    let system_roots_only = config(&starttls_notify(sink.port(), ""));
+    let n = Notifier::from_config(&system_roots_only.notify).unwrap();
+    let err = n.deliver(&msg).await.unwrap_err();
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+    assert!(
+        !err.permanent(),
+        "a certificate problem may be fixed: {err}"
+    );
+    assert_eq!(sink.messages().len(), 1, "nothing more reached the relay");
+
+    // A relay (or someone in between) that does not offer STARTTLS gets no mail in the clear.
+    let plain = start(SinkConfig::default()).await;
+    let stripped = config(&starttls_notify(
+        plain.port(),
+        &format!("ca_file = '{}'\n", ca_file.display()),
+    ));
+    let n = Notifier::from_config(&stripped.notify).unwrap();
+    assert!(n.deliver(&msg).await.is_err());
+    let commands = plain.commands();
+    assert!(
+        !commands.iter().any(|c| c.starts_with("MAIL")),
+        "{commands:?}"
+    );
+    assert!(plain.messages().is_empty());
+}
+
+/// A `ca_file` that cannot be read, holds no certificate, or comes with `tls = "none"` stops
+/// the notifier at start, naming the key and the reason.
+#[test]
+fn a_bad_ca_file_is_reported_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("ca.txt");
+    std::fs::write(&not_pem, "just text\n").unwrap();
+    let (ca_pem, _) = internal_ca_and_relay();
+    let good = dir.path().join("ca.pem");
+    std::fs::write(&good, ca_pem).unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (tls, file, want) in [
+        ("starttls", &missing, "No such file"),
+        ("tls", &not_pem, "holds no PEM certificate"),
+        ("none", &good, "sends in the clear"),
+    ] {
+        let cfg = config(&format!(
+            "[notify.smtp]\nhost = \"127.0.0.1\"\ntls = \"{tls}\"\nca_file = '{}'\n",
+            file.display()
+        ));
+        let err = match Notifier::from_config(&cfg.notify) {
+            Ok(_) => panic!("{tls} with {} was accepted", file.display()),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.starts_with("notify.smtp: ca_file ") && err.contains(want),
+            "{err}"
+        );
+    }
+}

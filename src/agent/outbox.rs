@@ -240,7 +240,7 @@ impl Executor {
 /// below the attempts an item has made already (across a restart).
 fn failing_alert_due(attempts: u32, max_attempts: u32) -> bool {
     let max = max_attempts.max(1);
-    attempts == max || attempts >= 2 * max && attempts.is_power_of_two()
+    attempts == max || attempts >= max.saturating_mul(2) && attempts.is_power_of_two()
 }
 
 fn done(item: &OutboxItem, action: EnforceAction, ok: bool, detail: String) -> Event {
@@ -269,5 +269,8 @@ mod tests {
         assert_eq!(due(0), [1, 2, 4, 8, 16, 32, 64], "0 counts as 1");
         // Lowered from 10 to 3 after an item had failed 5 times: it still alerts, at 8.
         assert!((6..=8).any(|a| failing_alert_due(a, 3)));
+        // A huge max_attempts does not overflow: it alerts at max_attempts only.
+        assert!(failing_alert_due(u32::MAX, u32::MAX));
+        assert!(!failing_alert_due(1 << 31, u32::MAX));
     }
 }

@@ -1,7 +1,8 @@
 //! `cordon check-config -c FILE`: read and validate a config without starting anything.
 //! Prints `ok`, or one `error: <dotted.key.path>: <reason>` line per problem, on stdout so
-//! that scripts and deployment pipelines can read it. Touches nothing but the file and the
-//! environment (for `${ENV}` secrets).
+//! that scripts and deployment pipelines can read it. Touches nothing but the file, the
+//! environment (for `${ENV}` secrets) and the files the config names (capture files' headers,
+//! the SMTP relay's CA file), which it only reads.
 use crate::config;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +26,17 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
     };
     let problems = match config::read(&text) {
         Ok(cfg) => match config::validate(&cfg) {
-            // What only libpcap can check (capture filters), once the rest is sound.
-            p if p.is_empty() => crate::ingest::config_problems(&cfg),
+            // What only libpcap can check (capture filters), and the files the config names,
+            // once the rest is sound.
+            p if p.is_empty() => {
+                let mut p = crate::ingest::config_problems(&cfg);
+                if let Some(smtp) = &cfg.notify.smtp
+                    && let Err(why) = crate::notify::smtp::ca_tls(smtp)
+                {
+                    p.push(config::ConfigProblem::new("notify.smtp.ca_file", why));
+                }
+                p
+            }
             p => p,
         },
         Err(p) => vec![p],

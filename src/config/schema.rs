@@ -703,6 +703,9 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// PEM file of CA certificates to trust for the relay's certificate, beside the system's
+    /// (a campus relay whose certificate an internal CA signed).
+    pub ca_file: Option<std::path::PathBuf>,
     /// Connect/command timeout.
     #[serde(default = "default_smtp_timeout")]
     pub timeout: Duration,

@@ -155,8 +155,6 @@ pub fn classify_status(code: u16) -> Class {
     }
 }
 
-/// `url` as results, audit lines and office alerts show it: a password in it is masked, as
-/// header values are (configure secrets as headers: they are never shown).
 /// The URL as results, audit lines and office alerts show it: a password in it is masked, and
 /// so is the value of every query parameter whose name says it holds a secret (`token`,
 /// `api_key`, `sig`, ...; see [`secret_name`]). Other parameters (the host address a hook
@@ -188,10 +186,13 @@ fn secret_name(name: &str) -> bool {
         "key",
         "secret",
         "pass",
+        "pwd",
         "auth",
         "sig",
         "credential",
         "session",
+        "jwt",
+        "bearer",
     ]
     .iter()
     .any(|w| n.contains(w))

@@ -164,9 +164,9 @@ pub mod tcp_flags {
 /// `repr(C)` with the flags between the ports: the fast path stores each port on its own, and
 /// were they adjacent LLVM would read both back as one 4-byte load, which cannot be forwarded
 /// from two 2-byte stores and stalls the CPU on every packet (the flags' width is chosen for
-/// the same reason, see `flags`). This depends
-/// on the code LLVM emits: after touching `Packet` or `FlowKey::of`, check the read loop with
-/// `perf record` / `perf annotate` (benches/README.md, 2026-12-03 second session).
+/// the same reason, see `flags`). This depends on the code LLVM emits: after touching `Packet`
+/// or `FlowKey::of`, check the read loop with `perf record` / `perf annotate`
+/// (benches/README.md, 2026-12-03 second session and 2026-12-07).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Packet {

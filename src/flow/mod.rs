@@ -254,7 +254,8 @@ impl FlowEngine {
         self.malformed.count(Malformed::UnknownLink);
     }
 
-    /// End of input: summarize every flow still open.
+    /// End of input: every flow still open gets the verdict it is owed and (if summaries are
+    /// on) its summary.
     pub fn finish(&mut self, out: &mut impl FnMut(&Observation<'static>)) {
         self.drain(out);
         let n = &mut self.observations;

@@ -146,8 +146,8 @@ mod st {
     pub const RST: u8 = 0x20;
     /// Joined mid-stream: no SYN seen, initiator is a guess (the first sender).
     pub const MID: u8 = 0x40;
-    /// Summary already emitted (closed by FIN/RST); the entry lingers only to absorb the
-    /// last ACKs without creating a mid-stream flow.
+    /// Closed by FIN/RST and its end handled (verdict, summary if on); the entry lingers only
+    /// to absorb the last ACKs without creating a mid-stream flow.
     pub const DONE: u8 = 0x80;
 }
 

@@ -25,11 +25,12 @@
 //! the truncation to pass our old offset before we look, are the documented loss window.
 //!
 //! # Gzip
-//! `.gz` files are read once, decompressed (offset = decompressed bytes). In follow mode a `.gz`
+//! `.gz` files are read once, decompressed (offset = decompressed bytes; every gzip member, as
+//! gzip(1) reads them). In follow mode a `.gz`
 //! that appears after start is taken to be a compressed rotation of a file already read and is
 //! ignored (reading it would count its lines twice).
+use super::gzip_members::GzipMembers;
 use crate::store::Offset;
-use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs::File;
@@ -97,7 +98,7 @@ pub struct Chunk {
 
 enum Reader {
     Plain(File),
-    Gz(Box<LineChunks<GzDecoder<File>>>),
+    Gz(Box<LineChunks<GzipMembers<std::io::BufReader<File>>>>),
 }
 
 struct Tracked {
@@ -284,7 +285,7 @@ impl Tailer {
             .map(|o| o.offset);
         let mut skipped_truncated = false;
         let (reader, offset) = if is_gz {
-            let mut lc = LineChunks::new(GzDecoder::new(file), self.line_cap);
+            let mut lc = LineChunks::new(gunzip(file), self.line_cap);
             let start = resume.unwrap_or(0);
             let got = lc.skip_bytes(start)?;
             (Reader::Gz(Box::new(lc)), got)
@@ -444,11 +445,7 @@ fn fingerprint_matches(path: &Path, file: &File, gz: bool, stored: &str) -> bool
             return false;
         };
         let mut head = Vec::with_capacity(n);
-        if GzDecoder::new(f)
-            .take(n as u64)
-            .read_to_end(&mut head)
-            .is_err()
-        {
+        if gunzip(f).take(n as u64).read_to_end(&mut head).is_err() {
             return false;
         }
         head
@@ -818,6 +815,11 @@ fn class_match(pat: &[u8], p: usize, c: u8) -> Option<(bool, usize)> {
         }
     }
     None
+}
+
+/// A `.gz` log's decompressed bytes: every member, zero padding after the last ignored.
+fn gunzip(f: File) -> GzipMembers<std::io::BufReader<File>> {
+    GzipMembers::new(std::io::BufReader::with_capacity(1 << 16, f))
 }
 
 #[cfg(test)]

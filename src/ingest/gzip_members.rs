@@ -118,6 +118,13 @@ mod tests {
     }
 
     #[test]
+    fn bytes_that_only_start_like_another_member_are_an_error() {
+        let mut bytes = gz(b"capture");
+        bytes.extend([0x1f, 0x00, 0x00, 0x00]);
+        assert!(read_all(bytes).is_err());
+    }
+
+    #[test]
     fn a_cut_member_is_an_error() {
         let mut bytes = gz(b"a capture cut short by a full disk");
         bytes.truncate(bytes.len() - 6);

@@ -8,6 +8,7 @@ use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 /// `X-Cordon-Key`: the effect's idempotency key, so a resent message is recognizable.
@@ -55,6 +56,15 @@ impl SmtpChannel {
         let mut builder = builder
             .port(cfg.port.unwrap_or(Self::default_port(cfg.tls)))
             .timeout(Some(cfg.timeout.std()));
+        if let Some(params) =
+            ca_tls(cfg).map_err(|why| NotifyConfigError::Smtp(format!("ca_file {why}")))?
+        {
+            builder = match cfg.tls {
+                SmtpTls::Tls => builder.tls(Tls::Wrapper(params)),
+                // `ca_tls` refuses a plain relay; were one to get here, TLS is still required.
+                SmtpTls::Starttls | SmtpTls::None => builder.tls(Tls::Required(params)),
+            };
+        }
         match (&cfg.username, &cfg.password) {
             (Some(u), Some(p)) => {
                 builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
@@ -122,6 +132,34 @@ fn body_8bit(text: &str) -> Option<Body> {
         out.into_bytes(),
         ContentTransferEncoding::EightBit,
     ))
+}
+
+/// `[notify.smtp] ca_file` as TLS settings for the relay (`None` when it is not set): the
+/// system's roots and the CA certificates in that PEM file. The error says why it cannot be
+/// used, after the file's name: it cannot be read, holds no certificate, or is set with
+/// `tls = "none"`. `check-config` asks this too.
+pub fn ca_tls(cfg: &SmtpConfig) -> Result<Option<TlsParameters>, String> {
+    let Some(path) = &cfg.ca_file else {
+        return Ok(None);
+    };
+    let bad = |why: String| format!("{}: {why}", path.display());
+    if cfg.tls == SmtpTls::None {
+        return Err(bad(
+            "set, but tls = \"none\" sends in the clear (use starttls or tls, or remove ca_file)"
+                .into(),
+        ));
+    }
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
+        return Err(bad("holds no PEM certificate".into()));
+    }
+    let cert = Certificate::from_pem(&pem).map_err(|e| bad(e.to_string()))?;
+    TlsParameters::builder(cfg.host.clone())
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// 5xx replies are permanent; everything else (4xx, connection refused, timeouts, TLS

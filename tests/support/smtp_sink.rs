@@ -1,17 +1,18 @@
-//! A small, real SMTP server for tests: listens on 127.0.0.1:0, speaks EHLO/HELO, AUTH
-//! PLAIN/LOGIN (optional), MAIL/RCPT/DATA (with dot-unstuffing), RSET, NOOP, QUIT, and keeps
-//! every accepted message. It can be told to refuse recipients with a chosen reply code to
-//! simulate permanent (5xx) or transient (4xx) failures.
+//! A small, real SMTP server for tests: listens on 127.0.0.1:0, speaks EHLO/HELO, STARTTLS
+//! (optional, with a certificate the test gives it), AUTH PLAIN/LOGIN (optional),
+//! MAIL/RCPT/DATA (with dot-unstuffing), RSET, NOOP, QUIT, and keeps every accepted message.
+//! It can be told to refuse recipients with a chosen reply code to simulate permanent (5xx)
+//! or transient (4xx) failures.
 //!
-//! Self-contained (tokio and std only) so any integration test can use it with
+//! Self-contained (tokio, tokio-rustls and std only) so any integration test can use it with
 //! `#[path = "support/smtp_sink.rs"] mod smtp_sink;`.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// Longest command line or data line accepted.
@@ -37,7 +38,13 @@ pub struct SinkConfig {
     pub credentials: Option<(String, String)>,
     /// A recipient containing `.0` gets reply code `.1` (e.g. ("bad@", 550), ("busy@", 451)).
     pub rcpt_rules: Vec<(String, u16)>,
+    /// Offer STARTTLS with this server configuration, and refuse MAIL before it.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
+
+/// What a session reads and writes: the TCP stream, or the TLS stream over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 #[derive(Default)]
 struct Shared {
@@ -109,10 +116,14 @@ pub async fn start(cfg: SinkConfig) -> SmtpSink {
     SmtpSink { addr, shared, task }
 }
 
+/// Send a reply now (a TLS stream holds written bytes until flushed).
+async fn say(r: &mut BufReader<Box<dyn Stream>>, reply: &[u8]) -> std::io::Result<()> {
+    r.write_all(reply).await?;
+    r.flush().await
+}
+
 /// Read one line (without the line ending), bounded.
-async fn read_line(
-    r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-) -> std::io::Result<Option<String>> {
+async fn read_line(r: &mut BufReader<Box<dyn Stream>>) -> std::io::Result<Option<String>> {
     let mut buf = Vec::new();
     let n = (&mut *r)
         .take(MAX_LINE as u64)
@@ -161,11 +172,16 @@ fn addr_of(arg: &str) -> String {
     a.trim().to_string()
 }
 
-async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io::Result<()> {
-    let (r, mut w) = sock.into_split();
-    let mut r = BufReader::new(r);
-    w.write_all(b"220 sink.test ESMTP cordon-test-sink\r\n")
-        .await?;
+async fn session(
+    sock: tokio::net::TcpStream,
+    cfg: &SinkConfig,
+    shared: &Shared,
+) -> std::io::Result<()> {
+    // One buffered stream both ways (tokio's BufReader passes writes through), so that
+    // STARTTLS can take the stream back and wrap it.
+    let mut r = BufReader::new(Box::new(sock) as Box<dyn Stream>);
+    say(&mut r, b"220 sink.test ESMTP cordon-test-sink\r\n").await?;
+    let mut secure = false;
     let mut authed: Option<String> = None;
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
@@ -176,6 +192,9 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
         let reply: String = match verb.as_str() {
             "EHLO" => {
                 let mut s = String::from("250-sink.test\r\n");
+                if cfg.tls.is_some() && !secure {
+                    s.push_str("250-STARTTLS\r\n");
+                }
                 if cfg.credentials.is_some() {
                     s.push_str("250-AUTH PLAIN LOGIN\r\n");
                 }
@@ -183,9 +202,26 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                 s
             }
             "HELO" => "250 sink.test\r\n".into(),
+            "STARTTLS" => {
+                let Some(tls) = cfg.tls.clone().filter(|_| !secure) else {
+                    say(&mut r, b"502 5.5.1 STARTTLS not offered\r\n").await?;
+                    continue;
+                };
+                say(&mut r, b"220 2.0.0 ready to start TLS\r\n").await?;
+                // The client waits for the 220 before its handshake: nothing is buffered.
+                let plain = r.into_inner();
+                let encrypted = tokio_rustls::TlsAcceptor::from(tls).accept(plain).await?;
+                r = BufReader::new(Box::new(encrypted) as Box<dyn Stream>);
+                // RFC 3207: the session starts over; the client must EHLO again.
+                secure = true;
+                authed = None;
+                from = None;
+                to.clear();
+                continue;
+            }
             "AUTH" => {
                 let Some((user, pass)) = &cfg.credentials else {
-                    w.write_all(b"502 AUTH not offered\r\n").await?;
+                    say(&mut r, b"502 AUTH not offered\r\n").await?;
                     continue;
                 };
                 let mut parts = arg.split_whitespace();
@@ -196,7 +232,7 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                         let resp = match initial {
                             Some(i) => i,
                             None => {
-                                w.write_all(b"334 \r\n").await?;
+                                say(&mut r, b"334 \r\n").await?;
                                 read_line(&mut r).await?.unwrap_or_default()
                             }
                         };
@@ -212,11 +248,11 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                         let u = match initial {
                             Some(i) => i,
                             None => {
-                                w.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+                                say(&mut r, b"334 VXNlcm5hbWU6\r\n").await?;
                                 read_line(&mut r).await?.unwrap_or_default()
                             }
                         };
-                        w.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+                        say(&mut r, b"334 UGFzc3dvcmQ6\r\n").await?;
                         let p = read_line(&mut r).await?.unwrap_or_default();
                         match (b64_decode(&u), b64_decode(&p)) {
                             (Some(u), Some(p)) => Some((
@@ -227,7 +263,7 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                         }
                     }
                     _ => {
-                        w.write_all(b"504 mechanism not supported\r\n").await?;
+                        say(&mut r, b"504 mechanism not supported\r\n").await?;
                         continue;
                     }
                 };
@@ -240,7 +276,9 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                 }
             }
             "MAIL" => {
-                if cfg.credentials.is_some() && authed.is_none() {
+                if cfg.tls.is_some() && !secure {
+                    "530 5.7.0 must issue a STARTTLS command first\r\n".into()
+                } else if cfg.credentials.is_some() && authed.is_none() {
                     "530 5.7.0 authentication required\r\n".into()
                 } else {
                     from = Some(addr_of(arg.split_once(':').map(|x| x.1).unwrap_or(arg)));
@@ -265,7 +303,7 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                 if from.is_none() || to.is_empty() {
                     "554 5.5.1 no valid recipients\r\n".into()
                 } else {
-                    w.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                    say(&mut r, b"354 end with <CRLF>.<CRLF>\r\n").await?;
                     let mut lines: Vec<String> = Vec::new();
                     let mut size = 0usize;
                     loop {
@@ -277,7 +315,7 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
                         }
                         size += l.len() + 2;
                         if size > MAX_DATA {
-                            w.write_all(b"552 5.3.4 too big\r\n").await?;
+                            say(&mut r, b"552 5.3.4 too big\r\n").await?;
                             return Ok(());
                         }
                         // Dot-unstuffing (RFC 5321 4.5.2).
@@ -302,12 +340,12 @@ async fn session(sock: TcpStream, cfg: &SinkConfig, shared: &Shared) -> std::io:
             }
             "NOOP" => "250 2.0.0 ok\r\n".into(),
             "QUIT" => {
-                w.write_all(b"221 2.0.0 bye\r\n").await?;
+                say(&mut r, b"221 2.0.0 bye\r\n").await?;
                 return Ok(());
             }
             _ => "502 5.5.2 command not recognized\r\n".into(),
         };
-        w.write_all(reply.as_bytes()).await?;
+        say(&mut r, reply.as_bytes()).await?;
     }
     Ok(())
 }

@@ -176,9 +176,10 @@ impl Cx<'_> {
         ));
     }
 
-    /// A hook call in flight keeps failing (it is still retried): tell the office, once per
-    /// call (the outbox reports it once, at `enforce.retry.max_attempts`). Nothing else
-    /// changes: the enforcement is still due and happens when the hook answers.
+    /// A hook call in flight keeps failing (it is still retried): tell the office (the outbox
+    /// reports it at `enforce.retry.max_attempts` failures, then at each power of two from
+    /// twice that on). Nothing else changes: the enforcement is still due and happens when
+    /// the hook answers.
     pub(super) fn on_failing(
         &mut self,
         key: &str,
