@@ -342,20 +342,23 @@ mod tests {
     const C: [u8; 4] = [10, 20, 0, 2];
     const O: [u8; 4] = [198, 51, 100, 2];
 
+    /// C's connection to O:80 from port 40000: handshake at 0 s, both FINs at 1 s.
+    fn handshake_and_fins() -> Vec<(i64, Vec<u8>)> {
+        vec![
+            (0, tcp(C, O, 40000, 80, "S")),
+            (0, tcp(O, C, 80, 40000, "SA")),
+            (0, tcp(C, O, 40000, 80, "A")),
+            (1, tcp(C, O, 40000, 80, "FA")),
+            (1, tcp(O, C, 80, 40000, "FA")),
+        ]
+    }
+
     #[test]
     fn full_handshake_and_fin() {
         let mut e = FlowEngine::new(&FlowSettings::default());
-        let got = run(
-            &mut e,
-            &[
-                (0, tcp(C, O, 40000, 80, "S")),
-                (0, tcp(O, C, 80, 40000, "SA")),
-                (0, tcp(C, O, 40000, 80, "A")),
-                (1, tcp(C, O, 40000, 80, "FA")),
-                (1, tcp(O, C, 80, 40000, "FA")),
-                (1, tcp(C, O, 40000, 80, "A")),
-            ],
-        );
+        let mut frames = handshake_and_fins();
+        frames.push((1, tcp(C, O, 40000, 80, "A")));
+        let got = run(&mut e, &frames);
         let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
         assert_eq!(
             kinds,
@@ -736,19 +739,13 @@ mod tests {
             ..FlowSettings::default()
         };
         let mut e = FlowEngine::new(&cfg);
-        let got = run(
-            &mut e,
-            &[
-                (0, tcp(C, O, 40000, 80, "S")),
-                (0, tcp(O, C, 80, 40000, "SA")),
-                (0, tcp(C, O, 40000, 80, "A")),
-                (1, tcp(C, O, 40000, 80, "FA")),
-                (1, tcp(O, C, 80, 40000, "FA")),
-                (1, tcp(C, O, 40001, 22, "S")),
-                (1, tcp(O, C, 22, 40001, "RA")), // refused: judged at once
-                (2, tcp(C, O, 40002, 443, "S")), // unanswered: judged at the end
-            ],
-        );
+        let mut frames = handshake_and_fins();
+        frames.extend([
+            (1, tcp(C, O, 40001, 22, "S")),
+            (1, tcp(O, C, 22, 40001, "RA")), // refused: judged at once
+            (2, tcp(C, O, 40002, 443, "S")), // unanswered: judged at the end
+        ]);
+        let got = run(&mut e, &frames);
         let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
         assert_eq!(
             kinds,
