@@ -452,11 +452,9 @@ pub fn open_lines(path: &str) -> Result<Box<dyn Read>> {
     }
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
     if path.ends_with(".gz") {
-        let r = crate::ingest::gzip_members::GzipMembers::new(std::io::BufReader::with_capacity(
-            1 << 16,
+        Ok(Box::new(crate::ingest::gzip_members::GzipMembers::of_file(
             f,
-        ));
-        Ok(Box::new(r))
+        )))
     } else {
         Ok(Box::new(f))
     }

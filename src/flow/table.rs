@@ -177,6 +177,14 @@ struct Entry {
     listed_us: i64,
 }
 
+impl Entry {
+    /// Ended now, this flow would be owed a `ConnFailed` verdict: an attempt never answered,
+    /// not joined mid-stream, not judged yet.
+    fn owes_verdict(&self) -> bool {
+        !self.failed && self.state & (st::EST | st::MID) == 0
+    }
+}
+
 /// Why a flow summary was emitted; goes into `Observation.note`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -447,9 +455,7 @@ impl FlowTable {
             .iter()
             .zip(0u32..)
             .filter(|(e, _)| {
-                e.born_us != FREE
-                    && e.state & st::DONE == 0
-                    && (self.summaries || !e.failed && e.state & (st::EST | st::MID) == 0)
+                e.born_us != FREE && e.state & st::DONE == 0 && (self.summaries || e.owes_verdict())
             })
             .map(|(e, i)| (e.last, i))
             .collect();
@@ -528,7 +534,7 @@ impl FlowTable {
             let e = &mut self.slab[i as usize];
             // The slot may since have been freed or reused: judge only the same flow, still
             // unanswered and still open.
-            if e.born_us == born && !e.failed && e.state & (st::EST | st::MID | st::DONE) == 0 {
+            if e.born_us == born && e.owes_verdict() && e.state & st::DONE == 0 {
                 e.failed = true;
                 self.judge(i, out);
             }
@@ -559,8 +565,7 @@ impl FlowTable {
     /// the `ConnFailed` verdict if it ends as an attempt (never answered, not joined
     /// mid-stream) without one.
     fn end_of_flow(&mut self, i: u32, why: EndReason, out: &mut impl FnMut(&Observation<'static>)) {
-        let e = &self.slab[i as usize];
-        if !e.failed && e.state & (st::EST | st::MID) == 0 {
+        if self.slab[i as usize].owes_verdict() {
             self.judge(i, out);
         }
         if !self.summaries {

@@ -285,7 +285,7 @@ impl Tailer {
             .map(|o| o.offset);
         let mut skipped_truncated = false;
         let (reader, offset) = if is_gz {
-            let mut lc = LineChunks::new(gunzip(file), self.line_cap);
+            let mut lc = LineChunks::new(GzipMembers::of_file(file), self.line_cap);
             let start = resume.unwrap_or(0);
             let got = lc.skip_bytes(start)?;
             (Reader::Gz(Box::new(lc)), got)
@@ -445,7 +445,11 @@ fn fingerprint_matches(path: &Path, file: &File, gz: bool, stored: &str) -> bool
             return false;
         };
         let mut head = Vec::with_capacity(n);
-        if gunzip(f).take(n as u64).read_to_end(&mut head).is_err() {
+        if GzipMembers::of_file(f)
+            .take(n as u64)
+            .read_to_end(&mut head)
+            .is_err()
+        {
             return false;
         }
         head
@@ -815,11 +819,6 @@ fn class_match(pat: &[u8], p: usize, c: u8) -> Option<(bool, usize)> {
         }
     }
     None
-}
-
-/// A `.gz` log's decompressed bytes: every member, zero padding after the last ignored.
-fn gunzip(f: File) -> GzipMembers<std::io::BufReader<File>> {
-    GzipMembers::new(std::io::BufReader::with_capacity(1 << 16, f))
 }
 
 #[cfg(test)]

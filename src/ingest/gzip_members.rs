@@ -22,6 +22,13 @@ impl<R: BufRead> GzipMembers<R> {
     }
 }
 
+impl GzipMembers<std::io::BufReader<std::fs::File>> {
+    /// The decompressed bytes of a gzip file, read 64 KiB at a time.
+    pub fn of_file(f: std::fs::File) -> Self {
+        GzipMembers::new(std::io::BufReader::with_capacity(1 << 16, f))
+    }
+}
+
 impl<R: BufRead> Read for GzipMembers<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {

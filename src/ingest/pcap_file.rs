@@ -185,7 +185,7 @@ fn open_gzip(path: &Path) -> Result<Opened, PcapError> {
         cause,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut z = GzipMembers::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut z = GzipMembers::of_file(file);
     let mut head = Vec::with_capacity(GZIP_HEAD);
     (&mut z)
         .take(GZIP_HEAD as u64)

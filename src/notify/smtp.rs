@@ -150,8 +150,7 @@ pub fn ca_tls(cfg: &SmtpConfig) -> Result<Option<TlsParameters>, String> {
         ));
     }
     let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
-    if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
+    if memchr::memmem::find(&pem, b"-----BEGIN CERTIFICATE-----").is_none() {
         return Err(bad("holds no PEM certificate".into()));
     }
     let cert = Certificate::from_pem(&pem).map_err(|e| bad(e.to_string()))?;
