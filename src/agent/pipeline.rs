@@ -75,18 +75,31 @@ impl Pipeline {
     /// misses are started a few records ahead, while the records before it are worked on:
     /// on a busy edge nearly every new connection misses in three tables.
     pub fn observe_packets(&mut self, batch: &[PacketRecord], src: &SourceView) {
+        // Two stages: index cells `AHEAD` records ahead, the entries they name `AHEAD / 2`
+        // ahead (see `Detectors::prefetch_slots`).
         const AHEAD: usize = 8;
         let prefetch = |d: &Detectors, r: &PacketRecord| {
             if let (Some(s), Some(t)) = (r.src, r.dst) {
                 d.prefetch(r.kind, s, t, r.dst_port);
             }
         };
+        let prefetch_slots = |d: &Detectors, r: &PacketRecord| {
+            if let (Some(s), Some(t)) = (r.src, r.dst) {
+                d.prefetch_slots(r.kind, s, t, r.dst_port);
+            }
+        };
         for r in batch.iter().take(AHEAD) {
             prefetch(&self.detectors, r);
+        }
+        for r in batch.iter().take(AHEAD / 2) {
+            prefetch_slots(&self.detectors, r);
         }
         for (i, r) in batch.iter().enumerate() {
             if let Some(next) = batch.get(i + AHEAD) {
                 prefetch(&self.detectors, next);
+            }
+            if let Some(next) = batch.get(i + AHEAD / 2) {
+                prefetch_slots(&self.detectors, next);
             }
             // A flow's summary is counted and goes no further: detectors count a packet
             // connection at its attempt and verdict (see `Detectors::observe`). (The agent's

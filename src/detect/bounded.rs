@@ -104,6 +104,20 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         self.index.prefetch(self.hash(key));
     }
 
+    /// Second stage of [`Self::prefetch`], a few records later, once the index cell has
+    /// arrived: start loading the slot it names, whose key the lookup compares first. On a
+    /// busy edge the slot is as cold as the cell; a table keyed by campus sources is read for
+    /// nearly every connection. Only the tag is compared, so a rare other key's slot may be
+    /// loaded instead; a hint only, it changes nothing.
+    #[inline]
+    pub fn prefetch_slot<Q: Hash + ?Sized>(&self, key: &Q) {
+        if let Some(i) = self.index.find(self.hash(key), |_| true)
+            && let Some(s) = self.slots.get(i as usize)
+        {
+            crate::hint::prefetch_lines(s);
+        }
+    }
+
     /// Look up without marking the entry as used.
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
@@ -692,6 +706,12 @@ impl<K: Hash + Eq + Clone, V> AdmittedMap<K, V> {
         let hash = self.map.hash(key);
         self.map.index.prefetch(hash);
         self.first.prefetch_hashed(hash);
+    }
+    /// Second stage of [`Self::prefetch`]: the entry's slot, for a key that has one (see
+    /// [`BoundedMap::prefetch_slot`]).
+    #[inline]
+    pub fn prefetch_slot(&self, key: &K) {
+        self.map.prefetch_slot(key);
     }
     pub fn get(&self, key: &K) -> Option<&V> {
         self.map.get(key)

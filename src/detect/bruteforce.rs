@@ -87,6 +87,15 @@ impl BruteForceDetector {
             self.sources.prefetch(&src);
         }
     }
+
+    /// Second stage of [`Self::prefetch`]: the pair's and the source's entries.
+    #[inline]
+    pub fn prefetch_slots(&self, src: IpAddr, dst: IpAddr, port: Option<u16>) {
+        if port.is_some_and(|p| self.ports.contains(p)) {
+            self.pairs.prefetch_slot(&(src, dst));
+            self.sources.prefetch_slot(&src);
+        }
+    }
 }
 
 impl Detector for BruteForceDetector {

@@ -135,6 +135,15 @@ impl ScanDetector {
         }
     }
 
+    /// Second stage of [`Self::prefetch`]: the entries of a failed attempt's pair and source.
+    #[inline]
+    pub fn prefetch_slots(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
+        if kind == ObsKind::ConnFailed {
+            self.pairs.prefetch_slot(&(src, dst));
+            self.sources.prefetch_slot(&src);
+        }
+    }
+
     /// A completed handshake: the destination answered, so it was not a probe. The pair's
     /// ports are looked at only when the source had counted the destination: most answered
     /// connections were never probes, and the pair lookup is the costly part.

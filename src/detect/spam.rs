@@ -69,6 +69,14 @@ impl SpamDetector {
             self.sources.prefetch(&src);
         }
     }
+
+    /// Second stage of [`Self::prefetch`]: the source's entry.
+    #[inline]
+    pub fn prefetch_slots(&self, src: IpAddr, port: Option<u16>) {
+        if port.is_some_and(|p| self.ports.contains(p)) {
+            self.sources.prefetch_slot(&src);
+        }
+    }
 }
 
 impl Detector for SpamDetector {
