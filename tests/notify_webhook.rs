@@ -134,9 +134,16 @@ async fn unreachable_hook_is_transient_and_audiences_filter() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         l.local_addr().unwrap().port()
     };
-    let n = notifier(&format!("http://127.0.0.1:{port}/hook"), "[]");
+    // A chat webhook's URL is its credential (the token in the path): the error, which goes
+    // to logs and the outbox, names the channel and leaves the URL out.
+    let n = notifier(
+        &format!("http://127.0.0.1:{port}/services/T0/B0/s3cr3t-token"),
+        "[]",
+    );
     let err = n.deliver(&message(Audience::Office)).await.unwrap_err();
     assert!(!err.permanent(), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("s3cr3t-token"), "{shown}");
 
     let (url, hook) = start_hook().await;
     let n = notifier(&url, "[\"high\"]");

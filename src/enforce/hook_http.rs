@@ -156,23 +156,34 @@ pub fn classify_status(code: u16) -> Class {
 }
 
 /// The URL as results, audit lines and office alerts show it: a password in it is masked, and
+/// so is a user name standing alone (`https://TOKEN@host/`: a token in a user name's place);
 /// so is the value of every query parameter whose name says it holds a secret (`token`,
-/// `api_key`, `sig`, ...; see [`secret_name`]). Other parameters (the host address a hook
-/// acts on, say) stay readable.
+/// `api_key`, `sig`, ...; see [`secret_name`]). Everything else stays as written, the host
+/// address a hook acts on, say.
 fn shown(url: &reqwest::Url) -> String {
     let mut u = url.clone();
     if u.password().is_some() {
         let _ = u.set_password(Some("***"));
+    } else if !u.username().is_empty() {
+        let _ = u.set_username("***");
     }
-    if url.query_pairs().any(|(k, _)| secret_name(&k)) {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if secret_name(&k) { "***".into() } else { v };
-                (k.into_owned(), v.into_owned())
+    if let Some(q) = url.query() {
+        // Segment by segment, so the parameters around a masked one keep their own encoding.
+        let masked: Vec<String> = q
+            .split('&')
+            .map(|seg| {
+                let name = seg.split_once('=').map_or(seg, |(n, _)| n);
+                let secret = form_urlencoded::parse(name.as_bytes())
+                    .next()
+                    .is_some_and(|(n, _)| secret_name(&n));
+                if secret {
+                    format!("{name}=***")
+                } else {
+                    seg.to_string()
+                }
             })
             .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
+        u.set_query(Some(&masked.join("&")));
     }
     u.to_string()
 }
@@ -240,6 +251,9 @@ mod tests {
         let u = reqwest::Url::parse("https://nac:s3cret@nac.example.edu/q?ip=10.1.2.3").unwrap();
         let s = shown(&u);
         assert_eq!(s, "https://nac:***@nac.example.edu/q?ip=10.1.2.3");
+        // A user name alone is a token in its place.
+        let u = reqwest::Url::parse("https://xoxb-123-abc@hooks.example.edu/q").unwrap();
+        assert_eq!(shown(&u), "https://***@hooks.example.edu/q");
     }
 
     #[test]
@@ -251,6 +265,15 @@ mod tests {
         assert_eq!(
             shown(&u),
             "https://nac.example.edu/q?ip=10.1.2.3&access_token=***&apiKey=***&X-Amz-Signature=***&mac=aa"
+        );
+        // Around a masked value, parameters keep their own encoding; names are decoded first.
+        let u = reqwest::Url::parse(
+            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=k2&note=a+b&flag",
+        )
+        .unwrap();
+        assert_eq!(
+            shown(&u),
+            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=***&note=a+b&flag"
         );
         let plain = reqwest::Url::parse("https://nac.example.edu/q?ip=10.1.2.3&vlan=66").unwrap();
         assert_eq!(

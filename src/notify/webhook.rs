@@ -90,7 +90,9 @@ impl WebhookChannel {
                 name: self.name.clone(),
                 permanent: false,
                 status: None,
-                detail: e.to_string(),
+                // Without the URL: a chat webhook's URL is its credential (a token in the
+                // path), and this detail goes to logs and the outbox. The name says which.
+                detail: e.without_url().to_string(),
             })?;
         let status = resp.status();
         if status.is_success() {
