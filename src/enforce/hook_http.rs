@@ -126,7 +126,8 @@ impl HttpHook {
         let status = resp.status();
         let text = match resp.text().await {
             Ok(t) => truncate(t, KEEP_BODY),
-            Err(e) => format!("(body unreadable: {e})"),
+            // reqwest's message names the URL unmasked; it is shown once, masked, below.
+            Err(e) => format!("(body unreadable: {})", e.without_url()),
         };
         let detail = format!("{} {} → {status}: {text}", r.method, shown(&r.url));
         match classify_status(status.as_u16()) {
@@ -155,35 +156,43 @@ pub fn classify_status(code: u16) -> Class {
     }
 }
 
-/// The URL as results, audit lines and office alerts show it: a password in it is masked, and
-/// so is a user name standing alone (`https://TOKEN@host/`: a token in a user name's place);
-/// so is the value of every query parameter whose name says it holds a secret (`token`,
-/// `api_key`, `sig`, ...; see [`secret_name`]). Everything else stays as written, the host
-/// address a hook acts on, say.
+/// The URL as results, audit lines and office alerts show it: user name and password are
+/// masked (either may be the credential: `https://KEY:x@host/`, `https://TOKEN@host/`), the
+/// fragment is dropped (never sent), and so is the value of every query parameter whose name
+/// says it holds a secret (`token`, `api_key`, `sig`, ...; see [`secret_name`]). Everything
+/// else stays as written, the host address a hook acts on, say.
 fn shown(url: &reqwest::Url) -> String {
     let mut u = url.clone();
-    if u.password().is_some() {
-        let _ = u.set_password(Some("***"));
-    } else if !u.username().is_empty() {
+    if !u.username().is_empty() {
         let _ = u.set_username("***");
     }
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    u.set_fragment(None);
     if let Some(q) = url.query() {
-        // Segment by segment, so the parameters around a masked one keep their own encoding.
-        let masked: Vec<String> = q
-            .split('&')
-            .map(|seg| {
-                let name = seg.split_once('=').map_or(seg, |(n, _)| n);
-                let secret = form_urlencoded::parse(name.as_bytes())
-                    .next()
-                    .is_some_and(|(n, _)| secret_name(&n));
-                if secret {
-                    format!("{name}=***")
-                } else {
-                    seg.to_string()
+        // Segment by segment (split at `&` and at `;`, which some servers also take), so the
+        // parameters around a masked one keep their own encoding.
+        let mut masked = String::with_capacity(q.len());
+        for seg in q.split_inclusive(['&', ';']) {
+            let (body, sep) = match seg.strip_suffix(['&', ';']) {
+                Some(b) => (b, &seg[b.len()..]),
+                None => (seg, ""),
+            };
+            match body.split_once('=') {
+                Some((name, _))
+                    if form_urlencoded::parse(name.as_bytes())
+                        .next()
+                        .is_some_and(|(n, _)| secret_name(&n)) =>
+                {
+                    masked.push_str(name);
+                    masked.push_str("=***");
                 }
-            })
-            .collect();
-        u.set_query(Some(&masked.join("&")));
+                _ => masked.push_str(body),
+            }
+            masked.push_str(sep);
+        }
+        u.set_query(Some(&masked));
     }
     u.to_string()
 }
@@ -250,10 +259,15 @@ mod tests {
     fn a_password_in_a_hook_url_is_never_shown() {
         let u = reqwest::Url::parse("https://nac:s3cret@nac.example.edu/q?ip=10.1.2.3").unwrap();
         let s = shown(&u);
-        assert_eq!(s, "https://nac:***@nac.example.edu/q?ip=10.1.2.3");
-        // A user name alone is a token in its place.
+        assert_eq!(s, "https://***:***@nac.example.edu/q?ip=10.1.2.3");
+        // The user name may be the credential, alone or with a dummy password.
         let u = reqwest::Url::parse("https://xoxb-123-abc@hooks.example.edu/q").unwrap();
         assert_eq!(shown(&u), "https://***@hooks.example.edu/q");
+        let u = reqwest::Url::parse("https://sk_live_42:x@api.example.edu/q").unwrap();
+        assert_eq!(shown(&u), "https://***:***@api.example.edu/q");
+        // The fragment is never sent, and may hold a token: dropped.
+        let u = reqwest::Url::parse("https://nac.example.edu/q?ip=1#access_token=zz").unwrap();
+        assert_eq!(shown(&u), "https://nac.example.edu/q?ip=1");
     }
 
     #[test]
@@ -268,12 +282,12 @@ mod tests {
         );
         // Around a masked value, parameters keep their own encoding; names are decoded first.
         let u = reqwest::Url::parse(
-            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=k2&note=a+b&flag",
+            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=k2&note=a+b&flag&token&;x=1;sig=s",
         )
         .unwrap();
         assert_eq!(
             shown(&u),
-            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=***&note=a+b&flag"
+            "https://nac.example.edu/q?mac=aa%3Abb%3Acc&api%5Fkey=***&note=a+b&flag&token&;x=1;sig=***"
         );
         let plain = reqwest::Url::parse("https://nac.example.edu/q?ip=10.1.2.3&vlan=66").unwrap();
         assert_eq!(

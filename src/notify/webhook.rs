@@ -29,9 +29,13 @@ struct Payload<'a> {
 
 impl WebhookChannel {
     pub fn new(cfg: &WebhookConfig) -> Result<WebhookChannel, String> {
-        let url = reqwest::Url::parse(&cfg.url).map_err(|e| format!("url {:?}: {e}", cfg.url))?;
+        // The URL itself is never in these messages: a chat webhook's URL is its credential.
+        let url = reqwest::Url::parse(&cfg.url).map_err(|e| format!("url: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("url {:?}: scheme must be http or https", cfg.url));
+            return Err(format!(
+                "url: scheme {:?} must be http or https",
+                url.scheme()
+            ));
         }
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
