@@ -107,8 +107,9 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
     /// Second stage of [`Self::prefetch`], a few records later, once the index cell has
     /// arrived: start loading the slot it names, all of it (the key the lookup compares, and
     /// the value the detector then updates). On a busy edge the slot is as cold as the cell;
-    /// a table keyed by campus sources is read for nearly every connection. Only the tag is compared, so a rare other key's slot may be
-    /// loaded instead; a hint only, it changes nothing.
+    /// a table keyed by campus sources is read for nearly every connection. Only the tag is
+    /// compared, so a rare other key's slot may be loaded instead; a hint only, it changes
+    /// nothing.
     #[inline]
     pub fn prefetch_slot<Q: Hash + ?Sized>(&self, key: &Q) {
         if let Some(i) = self.index.find(self.hash(key), |_| true)

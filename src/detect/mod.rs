@@ -306,7 +306,7 @@ impl Detectors {
             }
             ObsKind::ConnFailed => {
                 if let Some(d) = &self.scan {
-                    d.prefetch_slots(kind, src, dst);
+                    d.prefetch_slots(src, dst);
                 }
             }
             ObsKind::ConnEstablished => {

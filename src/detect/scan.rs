@@ -135,13 +135,12 @@ impl ScanDetector {
         }
     }
 
-    /// Second stage of [`Self::prefetch`]: the entries of a failed attempt's pair and source.
+    /// Second stage of [`Self::prefetch`] for a failed attempt (the only record whose entries
+    /// it loads): its pair's and its source's.
     #[inline]
-    pub fn prefetch_slots(&self, kind: ObsKind, src: IpAddr, dst: IpAddr) {
-        if kind == ObsKind::ConnFailed {
-            self.pairs.prefetch_slot(&(src, dst));
-            self.sources.prefetch_slot(&src);
-        }
+    pub fn prefetch_slots(&self, src: IpAddr, dst: IpAddr) {
+        self.pairs.prefetch_slot(&(src, dst));
+        self.sources.prefetch_slot(&src);
     }
 
     /// A completed handshake: the destination answered, so it was not a probe. The pair's
