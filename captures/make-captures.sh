@@ -87,7 +87,9 @@ capture() {
   local name=$1; shift
   local iface=$1; shift
   local f="$OUT/$name.pcap"
-  ip netns exec "$A" tcpdump -i "$iface" -s 262144 -U -w "$f" 2>"$TMP/tcpdump.log" &
+  # CAPTURE_FILTER (tcpdump syntax), when set, is what the "span port" lets through.
+  ip netns exec "$A" tcpdump -i "$iface" -s 262144 -U -w "$f" ${CAPTURE_FILTER:+"$CAPTURE_FILTER"} \
+    2>"$TMP/tcpdump.log" &
   local tp=$!
   for _ in $(seq 50); do grep -q "listening on" "$TMP/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
   sleep 0.5
@@ -143,5 +145,18 @@ background() {
 capture background cap-a background
 # pcapng copy for the reader's pcapng path.
 editcap -F pcapng "$OUT/background.pcap" "$OUT/background.pcapng"
+
+# 8. Split routing: the campus host fetches a page from 130 outside web servers, and the
+#    capture is a span port that misses the uplink their answers come back on: it carries
+#    answers from 198.51.100.2 only. Every connection succeeded; none may count as a probe.
+for i in $(seq 140 199); do inB ip addr add "198.51.100.$i/32" dev cap-b; done
+split_route() {
+  inA curl -s -o /dev/null --max-time 3 "http://198.51.100.2/index.html" || true
+  for i in $(seq 10 39) $(seq 100 199); do
+    inA curl -s -o /dev/null --max-time 3 "http://198.51.100.$i/index.html" || true
+  done
+}
+CAPTURE_FILTER="not src net 198.51.100.0/24 or src host 198.51.100.2" \
+  capture split-route cap-a split_route
 
 ls -la "$OUT"/*.pcap "$OUT"/*.pcapng

@@ -212,6 +212,25 @@ fn background_traffic_is_only_established_flows() {
     assert_eq!(attempts.iter().filter(|o| o.proto == "udp").count(), 5);
 }
 
+/// A span port missing the uplink that answers return on (captures/README.md): the campus
+/// host's 130 downloads whose answers the capture lacks are attempts without a verdict, not
+/// 130 unanswered probes; the one whose answers it holds is established.
+#[test]
+fn split_route_capture_leaves_the_connections_answered_elsewhere_unjudged() {
+    let r = run("split-route.pcap");
+    let attempts: BTreeSet<_> = of(&r, ObsKind::ConnAttempt).map(|o| o.dst).collect();
+    assert_eq!(attempts.len(), 131);
+    let established: Vec<_> = of(&r, ObsKind::ConnEstablished).map(|o| o.dst).collect();
+    assert_eq!(established, vec![ip(TARGET)]);
+    assert_eq!(of(&r, ObsKind::ConnFailed).count(), 0);
+    let s = r.engine.stats();
+    assert_eq!(s.unjudged_answer_unseen, 130);
+    assert_eq!(
+        s.unjudged_one_way, 0,
+        "one campus host cannot make the link one-way"
+    );
+}
+
 #[test]
 fn pcapng_reads_like_pcap() {
     let a = run("background.pcap");

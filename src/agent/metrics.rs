@@ -89,6 +89,7 @@ pub struct Metrics {
     pub capture_packets: Counters<SourceLabels>,
     pub capture_malformed: Counters<SourceReasonLabels>,
     pub capture_unjudged: Counters<SourceLabels>,
+    pub capture_answer_unseen: Counters<SourceLabels>,
     pub capture_one_way: Gauges<SourceLabels>,
     pub capture_kernel_received: Gauges<InterfaceLabels>,
     pub capture_up: Gauges<InterfaceLabels>,
@@ -271,6 +272,11 @@ impl Metrics {
             self.capture_unjudged.clone(),
         );
         r.register(
+            "cordon_capture_answer_unseen",
+            "TCP connection attempts not judged because their initiator acknowledged an answer the capture never carried (split routing: some return traffic takes an uplink the capture does not see)",
+            self.capture_answer_unseen.clone(),
+        );
+        r.register(
             "cordon_capture_one_way",
             "1 while a capture shows attempts from many hosts and no answers at all (see cordon_capture_unjudged_attempts)",
             self.capture_one_way.clone(),
@@ -382,6 +388,7 @@ impl Metrics {
                 }),
             flow_evictions: self.flow_evictions.clone(),
             unjudged: self.capture_unjudged.get_or_create_owned(&l),
+            answer_unseen: self.capture_answer_unseen.get_or_create_owned(&l),
             one_way: self.capture_one_way.get_or_create_owned(&l),
             source: source.to_string(),
             last: FlowStats::default(),
@@ -514,6 +521,7 @@ pub struct CaptureCounters {
     bad_time: Counter,
     flow_evictions: Counter,
     unjudged: Counter,
+    answer_unseen: Counter,
     one_way: Gauge,
     source: String,
     last: FlowStats,
@@ -529,6 +537,15 @@ impl CaptureCounters {
         }
         grow(&self.flow_evictions, s.flows_evicted, l.flows_evicted);
         grow(&self.unjudged, s.unjudged_one_way, l.unjudged_one_way);
+        grow(
+            &self.answer_unseen,
+            s.unjudged_answer_unseen,
+            l.unjudged_answer_unseen,
+        );
+        if l.unjudged_answer_unseen == 0 && s.unjudged_answer_unseen > 0 {
+            // Once per source: the counter tells how it goes on.
+            tracing::warn!(source = %self.source, "some TCP connections' answers are not in the capture (split routing, or a span port missing an uplink?): their attempts are not judged; see cordon_capture_answer_unseen_total");
+        }
         set(&self.one_way, u64::from(s.one_way));
         if s.one_way != l.one_way {
             if s.one_way {
@@ -773,6 +790,7 @@ mod tests {
         s.packets = 15;
         s.malformed.count(Malformed::TruncatedLink);
         s.unjudged_one_way = 40;
+        s.unjudged_answer_unseen = 3;
         s.one_way = true;
         c.publish(s);
         c.bad_time(1);
@@ -797,6 +815,7 @@ mod tests {
             "cordon_capture_malformed_total{source=\"edge\",reason=\"bad_timestamp\"} 1\n",
             "cordon_flow_evictions_total 2\n",
             "cordon_capture_unjudged_attempts_total{source=\"edge\"} 40\n",
+            "cordon_capture_answer_unseen_total{source=\"edge\"} 3\n",
             "cordon_capture_one_way{source=\"edge\"} 1\n",
             "cordon_detector_table_evictions_total{detector=\"scan\"} 7\n",
             "cordon_detector_table_evictions_total{detector=\"beacon\"} 1\n",

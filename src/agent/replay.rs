@@ -114,6 +114,13 @@ impl<W: Write> Replay<W> {
                         "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
                     );
                 }
+                if stats.unjudged_answer_unseen > 0 {
+                    tracing::warn!(
+                        source = %name,
+                        unjudged = stats.unjudged_answer_unseen,
+                        "TCP attempts left unjudged: their initiators acknowledged answers the capture does not hold (split routing?)"
+                    );
+                }
                 // The caller names the input; the error names the capture and its cause.
                 let counts = read?;
                 self.captures.add(&counts, &stats);

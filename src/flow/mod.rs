@@ -113,6 +113,9 @@ pub struct FlowStats {
     pub observations: u64,
     /// Attempts not judged `unanswered` because the link looked one-way then.
     pub unjudged_one_way: u64,
+    /// TCP attempts not judged because their initiator acknowledged an answer the capture
+    /// never carried (split routing, or answers dropped).
+    pub unjudged_answer_unseen: u64,
     /// The link looks one-way now (attempts from many hosts, no answers at all).
     pub one_way: bool,
 }
@@ -278,6 +281,7 @@ impl FlowEngine {
             stray: t.stray,
             observations: self.observations,
             unjudged_one_way: t.unjudged_one_way,
+            unjudged_answer_unseen: t.unjudged_answer_unseen,
             one_way: t.one_way,
         }
     }
@@ -377,6 +381,73 @@ mod tests {
             1,
             "the last ACK after both FINs must not start a mid-stream flow"
         );
+    }
+
+    /// C's connection to O:443 from port `sp` as a capture sees it when O's answers come back
+    /// over an uplink it does not see: C's SYN, then C's ACK and data, and C's FIN or reset.
+    fn answers_unseen(sp: u16, end: &str) -> Vec<(i64, Vec<u8>)> {
+        vec![
+            (0, tcp(C, O, sp, 443, "S")),
+            (0, tcp(C, O, sp, 443, "A")),
+            (0, tcp(C, O, sp, 443, "A")),
+            (1, tcp(C, O, sp, 443, end)),
+        ]
+    }
+
+    #[test]
+    fn an_initiator_acknowledging_an_unseen_answer_is_not_judged_unanswered() {
+        for end in ["FA", "R", "A"] {
+            let mut e = FlowEngine::new(&FlowSettings::default());
+            // Closed by the initiator's FIN or reset, or left open until the attempt timeout.
+            let mut frames = answers_unseen(40000, end);
+            // Time passes: the attempt timeout runs, then judges this lone SYN too.
+            frames.push((10, tcp(C, O, 40001, 80, "S")));
+            frames.push((20, tcp(C, O, 40002, 80, "S")));
+            let got = run(&mut e, &frames);
+            let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+            assert_eq!(failed.len(), 2, "{end}: {got:?}");
+            assert!(
+                failed[0].1.contains(":40001>"),
+                "the lone SYN first: {got:?}"
+            );
+            // Not a handshake seen either: nothing vouches for the source.
+            assert!(
+                !got.iter().any(|g| g.0 == ObsKind::ConnEstablished),
+                "{got:?}"
+            );
+            assert_eq!(e.stats().unjudged_answer_unseen, 1, "{end}");
+        }
+    }
+
+    #[test]
+    fn a_reset_from_the_responder_judges_the_attempt_whatever_the_initiator_sent() {
+        // A scanner that follows each probe with its own ACK to pass as answered: the reset
+        // its probe (or its ACK) draws shows the responder's path is captured.
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let frames = vec![
+            (0, tcp(C, O, 40000, 8080, "S")),
+            (0, tcp(C, O, 40000, 8080, "A")),
+            (0, tcp(O, C, 8080, 40000, "R")),
+        ];
+        let got = run(&mut e, &frames);
+        let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+        assert_eq!(failed.len(), 1, "{got:?}");
+        assert!(failed[0].1.ends_with("refused"), "{got:?}");
+        assert_eq!(e.stats().unjudged_answer_unseen, 0);
+        // Same when the reset comes first and the initiator's ACK after it.
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let frames = vec![
+            (0, tcp(C, O, 40000, 8080, "S")),
+            (0, tcp(O, C, 8080, 40000, "RA")),
+            (0, tcp(C, O, 40000, 8080, "A")),
+        ];
+        let got = run(&mut e, &frames);
+        assert_eq!(
+            got.iter().filter(|g| g.0 == ObsKind::ConnFailed).count(),
+            1,
+            "{got:?}"
+        );
+        assert_eq!(e.stats().unjudged_answer_unseen, 0);
     }
 
     /// Twenty campus hosts, 400 attempts over three seconds, not one answer: what a span port

@@ -151,6 +151,19 @@ mod st {
     pub const DONE: u8 = 0x80;
 }
 
+/// Bits of [`Entry::marks`].
+mod mark {
+    /// `ConnFailed` was emitted (or withheld) for this attempt at its timeout.
+    pub const FAILED: u8 = 0x01;
+    /// The initiator acknowledged a SYN-ACK the capture never carried, and nothing from the
+    /// responder was seen: the answers take a path the capture does not see (split routing,
+    /// a span port missing an uplink) or were dropped. The attempt is not judged unanswered.
+    pub const ANSWER_UNSEEN: u8 = 0x02;
+    /// A packet from the responder was seen: its path is captured, so [`ANSWER_UNSEEN`]
+    /// no longer applies (a scanner's own ACK cannot hide the reset its probe drew).
+    pub const HEARD_RESPONDER: u8 = 0x04;
+}
+
 const NIL: u32 = u32::MAX;
 
 #[derive(Debug, Clone)]
@@ -168,8 +181,8 @@ struct Entry {
     state: u8,
     /// The initiator is side `a` of the key.
     init_is_a: bool,
-    /// `ConnFailed` was emitted for this attempt.
-    failed: bool,
+    /// What is known about the attempt's verdict, beside the TCP `state` (bits of [`mark`]).
+    marks: u8,
     /// Creation time in microseconds: tells a pending attempt-timeout check whether its slot
     /// still holds the same flow.
     born_us: i64,
@@ -181,7 +194,7 @@ impl Entry {
     /// Ended now, this flow would be owed a `ConnFailed` verdict: an attempt never answered,
     /// not joined mid-stream, not judged yet.
     fn owes_verdict(&self) -> bool {
-        !self.failed && self.state & (st::EST | st::MID) == 0
+        self.marks & mark::FAILED == 0 && self.state & (st::EST | st::MID) == 0
     }
 }
 
@@ -258,6 +271,9 @@ pub struct TableStats {
     /// Attempts left without an `unanswered` verdict because the link looked one-way then
     /// (see [`super::one_way`]).
     pub unjudged_one_way: u64,
+    /// TCP attempts left without a verdict because their initiator went on as if answered
+    /// while no answer was captured (split routing; see `mark::ANSWER_UNSEEN`).
+    pub unjudged_answer_unseen: u64,
     /// The link looks one-way now: unanswered attempts are not judged.
     pub one_way: bool,
 }
@@ -535,7 +551,7 @@ impl FlowTable {
             // The slot may since have been freed or reused: judge only the same flow, still
             // unanswered and still open.
             if e.born_us == born && e.owes_verdict() && e.state & st::DONE == 0 {
-                e.failed = true;
+                e.marks |= mark::FAILED;
                 self.judge(i, out);
             }
         }
@@ -581,7 +597,11 @@ impl FlowTable {
     /// SYN-ACK) while the link looks one-way: then it is counted as unjudged instead.
     fn judge(&mut self, i: u32, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
-        if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
+        if e.marks & mark::ANSWER_UNSEEN != 0 {
+            // Answered where the capture cannot see (an initiator's own reset or FIN may have
+            // ended it since): no verdict either way.
+            self.stats.unjudged_answer_unseen += 1;
+        } else if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
             self.stats.unjudged_one_way += 1;
         } else {
             out(&self.failed_obs(e));
@@ -661,7 +681,7 @@ impl FlowTable {
             next: NIL,
             state,
             init_is_a,
-            failed: false,
+            marks: 0,
             born_us: now,
             listed_us: now,
         };
@@ -748,10 +768,21 @@ impl FlowTable {
                     {
                         e.state |= st::EST;
                     }
+                    // An ACK (without SYN or RST) from an initiator whose SYN drew no captured
+                    // answer at all: a stack only sends it after a SYN-ACK, so the answer came
+                    // by another path. Not a handshake seen, so not `ConnEstablished` (which
+                    // detectors take as proof that the source is real).
+                    if f & (tcp_flags::ACK | tcp_flags::SYN | tcp_flags::RST) == tcp_flags::ACK
+                        && e.state & (st::SYNACK | st::MID) == 0
+                        && e.marks & mark::HEARD_RESPONDER == 0
+                    {
+                        e.marks |= mark::ANSWER_UNSEEN;
+                    }
                     if f & tcp_flags::FIN != 0 {
                         e.state |= st::FIN_I;
                     }
                 } else {
+                    e.marks = (e.marks | mark::HEARD_RESPONDER) & !mark::ANSWER_UNSEEN;
                     if f & tcp_flags::SYN != 0 && f & tcp_flags::ACK != 0 {
                         e.state |= st::SYNACK;
                     }
