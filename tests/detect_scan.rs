@@ -337,3 +337,100 @@ fn a_late_answer_takes_a_failed_packet_attempt_back() {
     )));
     assert!(h.out.is_empty(), "1 unanswered destination of 10");
 }
+
+/// `peers` outside peers reached by a BitTorrent-style client from 10.20.0.7 within a minute,
+/// each on the peer's own port; every other one never answers (a peer gone or behind NAT).
+fn peer_to_peer(h: &mut Harness, peers: u32) {
+    let src = ip("10.20.0.7");
+    let mut rng = Rng(11);
+    for i in 0..peers {
+        let t = at_ms(i64::from(i) * 150);
+        let port = 1024 + (rng.next() % 60_000) as u16;
+        let kind = if i % 2 == 0 {
+            ObsKind::ConnFailed
+        } else {
+            ObsKind::ConnEstablished
+        };
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            51_413,
+            outside(i),
+            port,
+        )));
+        h.feed(&from_packets(conn(kind, t, src, 51_413, outside(i), port)));
+    }
+}
+
+/// 200 unanswered peers in a minute is twice the horizontal threshold, but each on its own
+/// port: a peer-to-peer client, not a sweep of a service. With the share condition off
+/// (`horizontal_max_port_share = 1`) the same traffic is a scan, so it is that condition
+/// which keeps it quiet.
+#[test]
+fn a_peer_to_peer_client_is_not_a_horizontal_scan() {
+    let mut h = Harness::new("", &[]);
+    peer_to_peer(&mut h, 400);
+    assert!(h.of_kind(EvidenceKind::OutboundScan).is_empty());
+    let mut h = Harness::new("[scan]\nhorizontal_max_port_share = 1.0\n", &[]);
+    peer_to_peer(&mut h, 400);
+    assert_eq!(h.of_kind(EvidenceKind::OutboundScan).len(), 1);
+}
+
+/// A sweep of several services at once (telnet, SSH, SMB, RDP across random addresses) is
+/// still horizontal: four ports for hundreds of destinations.
+#[test]
+fn a_sweep_of_a_few_services_is_a_horizontal_scan() {
+    let mut h = Harness::new("", &[]);
+    let src = ip("10.20.0.8");
+    let mut rng = Rng(5);
+    for i in 0..400u32 {
+        let port = [23, 22, 445, 3389][i as usize % 4];
+        h.feed(&from_packets(conn(
+            ObsKind::ConnFailed,
+            at_ms(i64::from(i) * 100),
+            src,
+            40_000,
+            outside(rng.next() as u32),
+            port,
+        )));
+    }
+    let scans = h.of_kind(EvidenceKind::OutboundScan);
+    assert_eq!(scans.len(), 1);
+    let mut ports = scans[0].ports.clone();
+    ports.sort_unstable();
+    assert_eq!(ports, vec![22, 23, 445, 3389]);
+}
+
+/// A scan of random ports on random addresses (`masscan -p0-65535` across the internet)
+/// spreads over as many ports as a peer-to-peer client, but almost nothing answers it: still
+/// a horizontal scan.
+#[test]
+fn a_scan_of_random_ports_on_random_addresses_is_a_horizontal_scan() {
+    let mut h = Harness::new("", &[]);
+    let src = ip("10.20.0.6");
+    let mut rng = Rng(3);
+    for i in 0..400u32 {
+        let t = at_ms(i64::from(i) * 100);
+        let (dst, port) = (outside(rng.next() as u32), (rng.next() % 65_535) as u16 + 1);
+        h.feed(&from_packets(conn(
+            ObsKind::ConnAttempt,
+            t,
+            src,
+            40_000,
+            dst,
+            port,
+        )));
+        // One in fifty finds something open.
+        let kind = if i % 50 == 0 {
+            ObsKind::ConnEstablished
+        } else {
+            ObsKind::ConnFailed
+        };
+        h.feed(&from_packets(conn(kind, t, src, 40_000, dst, port)));
+    }
+    let scans = h.of_kind(EvidenceKind::OutboundScan);
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0].subject, Subject::Host(src));
+    assert!(scans[0].peer_count >= 100);
+}
