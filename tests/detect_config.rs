@@ -23,7 +23,6 @@ fn defaults_apply_when_tables_are_absent() {
     let d = &cfg.detect;
     assert!(d.scan.enabled && d.flood.enabled && d.spam.enabled);
     assert_eq!(d.scan.horizontal_min_destinations, 100);
-    assert_eq!(d.scan.horizontal_max_port_share, 0.5);
     assert_eq!(d.scan.vertical_min_ports, 50);
     assert_eq!(d.scan.window.0.as_secs(), 60);
     assert!(!d.scan.include_internal);
@@ -57,24 +56,5 @@ fn tables_override_and_unknown_keys_are_refused_with_their_path() {
             assert!(problems[0].reason.contains("min_server"), "{problems:?}");
         }
         other => panic!("expected a config error, got {other:?}"),
-    }
-}
-
-#[test]
-fn a_port_share_outside_zero_to_one_is_refused_with_its_key() {
-    for bad in ["0", "0.0", "-0.5", "1.5", "nan", "inf"] {
-        let text = format!("{BASE}\n[detect.scan]\nhorizontal_max_port_share = {bad}\n");
-        match parse(&text) {
-            Err(ConfigError::Invalid(problems)) => {
-                assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
-                assert_eq!(problems[0].path, "detect.scan.horizontal_max_port_share");
-                assert!(problems[0].reason.contains("above 0"), "{problems:?}");
-            }
-            other => panic!("{bad}: expected a config error, got {other:?}"),
-        }
-    }
-    for good in ["0.25", "1", "1.0"] {
-        let text = format!("{BASE}\n[detect.scan]\nhorizontal_max_port_share = {good}\n");
-        assert!(parse(&text).is_ok(), "{good}");
     }
 }

@@ -350,13 +350,6 @@ pub struct ScanConfig {
     /// Horizontal: distinct outside destinations probed in one window. 100 is far above what
     /// a browser or a NAT gateway leaves unanswered and far below any sweep.
     pub horizontal_min_destinations: u32,
-    /// Horizontal, the peer-to-peer exception: when more than this share of the distinct
-    /// destinations were first probed on distinct ports (0.5: over 50 ports for 100
-    /// destinations) *and* at least one destination answered for every four that did not,
-    /// the source is a peer-to-peer client (BitTorrent and its DHT reach each peer on the
-    /// peer's own port, and many peers never answer), not a scanner. A sweep aims at few
-    /// services; a scan of random ports is hardly ever answered. 1 turns the exception off.
-    pub horizontal_max_port_share: f64,
     /// Vertical: distinct ports probed on one outside destination in one window. 50: no
     /// client application opens 50 ports on one server; nmap's top-1000 crosses it at once.
     pub vertical_min_ports: u32,
@@ -378,7 +371,6 @@ impl Default for ScanConfig {
             enabled: true,
             window: Duration::from_secs(60),
             horizontal_min_destinations: 100,
-            horizontal_max_port_share: 0.5,
             vertical_min_ports: 50,
             probe_max_packets: 3,
             include_internal: false,

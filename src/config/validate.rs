@@ -485,13 +485,6 @@ fn detect(p: &mut Problems, d: &DetectConfig) {
     // (every busy client a scanner), or drop every flow at once.
     p.positive("detect.flow.attempt_timeout", d.flow.attempt_timeout);
     p.positive("detect.flow.idle_timeout", d.flow.idle_timeout);
-    let share = d.scan.horizontal_max_port_share;
-    if !(share > 0.0 && share <= 1.0) {
-        p.add(
-            "detect.scan.horizontal_max_port_share",
-            format!("{share} is not a share: give a number above 0 and at most 1 (1 turns the check off)"),
-        );
-    }
     if d.ids.max_severity == 0 {
         p.add(
             "detect.ids.max_severity",

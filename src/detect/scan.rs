@@ -4,9 +4,7 @@
 //! Counts unanswered probes only: firewall denies, connection attempts whose handshake has not
 //! (yet) completed, and flow summaries of at most `probe_max_packets` packets. A completed
 //! handshake takes its destination back out of the count, so busy clients and NAT gateways
-//! whose connections succeed stay far below the thresholds. A source whose probes spread over
-//! many ports and whose destinations answer often enough is a peer-to-peer client, not a
-//! horizontal scanner (`horizontal_max_port_share`). Outside hosts scanning the campus
+//! whose connections succeed stay far below the thresholds. Outside hosts scanning the campus
 //! are not this detector's business (no evidence about them); traffic to campus destinations
 //! is ignored unless `include_internal` is set.
 //!
@@ -29,13 +27,6 @@ use std::net::IpAddr;
 struct Source {
     win: Window,
     dsts: DistinctSet,
-    /// Distinct ports of the first probe to each new destination: few for a sweep of a
-    /// service, about one per destination for a peer-to-peer client.
-    first_ports: DistinctSet,
-    /// Distinct destinations that answered this window, counted once the probes spread over
-    /// many ports (see [`ScanDetector::spread`]): a peer-to-peer client reaches many peers, a
-    /// scanner of random ports almost none.
-    answered: DistinctSet,
     peers: PeerSample,
     ports: PortSample,
     first_raw: String,
@@ -46,8 +37,6 @@ impl Source {
         Source {
             win: Window::new(now),
             dsts: DistinctSet::default(),
-            first_ports: DistinctSet::default(),
-            answered: DistinctSet::default(),
             peers: PeerSample::new(),
             ports: PortSample::new(),
             first_raw: String::new(),
@@ -55,8 +44,6 @@ impl Source {
     }
     fn clear(&mut self) {
         self.dsts.clear();
-        self.first_ports.clear();
-        self.answered.clear();
         self.peers.clear();
         self.ports.clear();
         self.first_raw.clear();
@@ -85,8 +72,6 @@ impl Pair {
 pub struct ScanDetector {
     window: SignedDuration,
     h_min: usize,
-    /// `horizontal_max_port_share`, clamped to (0, 1].
-    h_port_share: f64,
     v_min: usize,
     h_cap: usize,
     v_cap: usize,
@@ -97,10 +82,6 @@ pub struct ScanDetector {
     /// vertical scan needs many ports).
     pairs: AdmittedMap<(IpAddr, IpAddr), Pair>,
     counted: CountedFilter,
-    /// Sources whose probes this window spread over many ports, as a peer-to-peer client's
-    /// do: only their answers are counted (one source lookup per answer, where answers from
-    /// everyone else skip it, as with `counted`).
-    spread: CountedFilter,
     fp: Fingerprint,
     emitted: u64,
 }
@@ -112,12 +93,6 @@ impl ScanDetector {
         ScanDetector {
             window: window_len(cfg.window),
             h_min,
-            // Validated at load; a share outside (0, 1] from elsewhere means no condition.
-            h_port_share: if cfg.horizontal_max_port_share > 0.0 {
-                cfg.horizontal_max_port_share.min(1.0)
-            } else {
-                1.0
-            },
             v_min,
             // Exact up to a few times the threshold: enough for a meaningful count in the
             // notice, bounded whatever the scan rate.
@@ -128,7 +103,6 @@ impl ScanDetector {
             sources: BoundedMap::new(cfg.max_sources),
             pairs: AdmittedMap::new(cfg.max_pairs),
             counted: CountedFilter::new(),
-            spread: CountedFilter::new(),
             fp: Fingerprint::default(),
             emitted: 0,
         }
@@ -174,13 +148,6 @@ impl ScanDetector {
     /// connections were never probes, and the pair lookup is the costly part.
     fn answered(&mut self, now: Timestamp, src: IpAddr, dst: IpAddr, port: Option<u16>) {
         self.counted.tick(now, self.window);
-        self.spread.tick(now, self.window);
-        if self.spread.may_hold(self.fp.of(&src))
-            && let Some(s) = self.sources.get_mut(&src)
-            && now.duration_since(s.win.start) < self.window
-        {
-            s.answered.insert(self.fp.of(&dst), self.h_cap);
-        }
         if !self.counted.may_hold(self.fp.of(&(src, dst))) {
             return; // never counted: the common case, without touching the source's entry
         }
@@ -198,17 +165,12 @@ impl ScanDetector {
     }
 }
 
-/// Distinct destinations before a source's port spread starts its answers being counted: fewer
-/// say nothing about how it picks ports.
-const SPREAD_MIN: usize = 8;
-
-/// Which keys were marked this window or the last: for `counted`, the (source, destination)
-/// pairs that may be counted as probes now; for `spread`, the sources whose probes spread
-/// over many ports. A one-hash Bloom filter in two generations, swapped every window of data
-/// time, so a pair counted at `t` is found until at least `t + window`, by when its source's
-/// window has expired and its count no longer matters. Lets an answer that was never a probe
-/// (nearly all of them) skip the source's entry. False positives only cost that lookup; a
-/// flood of probes fills the filter and makes every answer look, no worse than without it.
+/// Which (source, destination) pairs may be counted as probes now: a one-hash Bloom filter in
+/// two generations, swapped every window of data time, so a pair counted at `t` is found
+/// until at least `t + window`, by when its source's window has expired and its count no
+/// longer matters. Lets an answer that was never a probe (nearly all of them) skip the
+/// source's entry. False positives only cost that lookup; a flood of probes fills the filter
+/// and makes every answer look, no worse than without it.
 struct CountedFilter {
     cur: Vec<u64>,
     prev: Vec<u64>,
@@ -324,9 +286,6 @@ impl Detector for ScanDetector {
         }
         if s.dsts.insert(dst_fp, self.h_cap) {
             self.counted.insert(self.fp.of(&(src, dst)));
-            if let Some(p) = obs.dst_port {
-                s.first_ports.insert(u64::from(p), self.h_cap);
-            }
             if s.peers.len() < Evidence::MAX_LIST {
                 s.peers.push(dst);
             }
@@ -337,16 +296,7 @@ impl Detector for ScanDetector {
         {
             s.ports.push(p);
         }
-        // Many ports for the destinations (a peer-to-peer client, or a scanner of random
-        // ports): from now on this source's answers are counted. Not a scan when at least one
-        // destination in four of those it failed to reach answered (a peer-to-peer client's
-        // peers do; a random port almost never does).
-        let spread = s.first_ports.len() as f64 > self.h_port_share * s.dsts.len() as f64;
-        if spread && s.dsts.len() >= SPREAD_MIN {
-            self.spread.insert(self.fp.of(&src));
-        }
-        let peer_to_peer = spread && 4 * s.answered.len() >= s.dsts.len();
-        let horizontal = s.dsts.len() >= self.h_min && !peer_to_peer;
+        let horizontal = s.dsts.len() >= self.h_min;
         if !(horizontal || vertical.is_some()) || !s.win.may_emit(now, window) {
             return;
         }
