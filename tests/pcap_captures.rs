@@ -213,22 +213,41 @@ fn background_traffic_is_only_established_flows() {
 }
 
 /// A span port missing the uplink that answers return on (captures/README.md): the campus
-/// host's 130 downloads whose answers the capture lacks are attempts without a verdict, not
-/// 130 unanswered probes; the one whose answers it holds is established.
+/// host's 130 downloads whose answers the capture lacks are counted as answered unseen and
+/// judged so (`answer_unseen`); the one whose answers it holds is established. Trusting such
+/// initiators, the 130 get no verdict.
 #[test]
-fn split_route_capture_leaves_the_connections_answered_elsewhere_unjudged() {
+fn split_route_capture_counts_the_answers_it_does_not_hold() {
     let r = run("split-route.pcap");
     let attempts: BTreeSet<_> = of(&r, ObsKind::ConnAttempt).map(|o| o.dst).collect();
     assert_eq!(attempts.len(), 131);
     let established: Vec<_> = of(&r, ObsKind::ConnEstablished).map(|o| o.dst).collect();
     assert_eq!(established, vec![ip(TARGET)]);
-    assert_eq!(of(&r, ObsKind::ConnFailed).count(), 0);
+    let failed: Vec<_> = of(&r, ObsKind::ConnFailed).collect();
+    assert_eq!(failed.len(), 130);
+    assert!(
+        failed.iter().all(|o| o.note == "answer_unseen"),
+        "{failed:?}"
+    );
     let s = r.engine.stats();
-    assert_eq!(s.unjudged_answer_unseen, 130);
+    assert_eq!(s.answer_unseen, 130);
     assert_eq!(
         s.unjudged_one_way, 0,
         "one campus host cannot make the link one-way"
     );
+
+    let mut trusting = FlowEngine::new(&FlowSettings {
+        trust_unseen_answers: true,
+        ..FlowSettings::default()
+    });
+    let mut failed = 0;
+    let mut count = |o: &cordon::model::Observation<'static>| {
+        failed += usize::from(o.kind == ObsKind::ConnFailed);
+    };
+    replay_pcap(&capture("split-route.pcap"), &mut trusting, &mut count).unwrap();
+    trusting.finish(&mut count);
+    assert_eq!(failed, 0);
+    assert_eq!(trusting.stats().answer_unseen, 130);
 }
 
 #[test]

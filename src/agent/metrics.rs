@@ -273,7 +273,7 @@ impl Metrics {
         );
         r.register(
             "cordon_capture_answer_unseen",
-            "TCP connection attempts not judged because their initiator acknowledged an answer the capture never carried (split routing: some return traffic takes an uplink the capture does not see)",
+            "TCP connection attempts whose initiator acknowledged an answer the capture never carried (split routing: some return traffic takes an uplink the capture does not see); judged unless detect.flow.trust_unseen_answers",
             self.capture_answer_unseen.clone(),
         );
         r.register(
@@ -537,14 +537,10 @@ impl CaptureCounters {
         }
         grow(&self.flow_evictions, s.flows_evicted, l.flows_evicted);
         grow(&self.unjudged, s.unjudged_one_way, l.unjudged_one_way);
-        grow(
-            &self.answer_unseen,
-            s.unjudged_answer_unseen,
-            l.unjudged_answer_unseen,
-        );
-        if l.unjudged_answer_unseen == 0 && s.unjudged_answer_unseen > 0 {
+        grow(&self.answer_unseen, s.answer_unseen, l.answer_unseen);
+        if l.answer_unseen == 0 && s.answer_unseen > 0 {
             // Once per source: the counter tells how it goes on.
-            tracing::warn!(source = %self.source, "some TCP connections' answers are not in the capture (split routing, or a span port missing an uplink?): their attempts are not judged; see cordon_capture_answer_unseen_total");
+            tracing::warn!(source = %self.source, "some TCP connections' initiators acknowledge answers the capture does not hold (split routing, or a span port missing an uplink?): see cordon_capture_answer_unseen_total and detect.flow.trust_unseen_answers");
         }
         set(&self.one_way, u64::from(s.one_way));
         if s.one_way != l.one_way {
@@ -790,7 +786,7 @@ mod tests {
         s.packets = 15;
         s.malformed.count(Malformed::TruncatedLink);
         s.unjudged_one_way = 40;
-        s.unjudged_answer_unseen = 3;
+        s.answer_unseen = 3;
         s.one_way = true;
         c.publish(s);
         c.bad_time(1);

@@ -114,11 +114,11 @@ impl<W: Write> Replay<W> {
                         "attempts left unjudged: parts of the capture show no answers to anyone (one direction only, or an outage)"
                     );
                 }
-                if stats.unjudged_answer_unseen > 0 {
+                if stats.answer_unseen > 0 {
                     tracing::warn!(
                         source = %name,
-                        unjudged = stats.unjudged_answer_unseen,
-                        "TCP attempts left unjudged: their initiators acknowledged answers the capture does not hold (split routing?)"
+                        attempts = stats.answer_unseen,
+                        "TCP attempts whose initiators acknowledged answers the capture does not hold (split routing? see detect.flow.trust_unseen_answers)"
                     );
                 }
                 // The caller names the input; the error names the capture and its cause.

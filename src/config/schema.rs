@@ -325,6 +325,13 @@ pub struct FlowConfig {
     /// A connection attempt (TCP SYN, UDP or ICMP query) with no answer for this long counts
     /// as failed for the scan detector, without waiting for the idle timeout.
     pub attempt_timeout: Duration,
+    /// Trust a TCP initiator that acknowledges an answer the capture never carried (its
+    /// answers come back over an uplink the span does not see): its attempt gets no verdict
+    /// instead of "unanswered". Off: the initiator is the host being judged, and a scanner
+    /// that sends its own ACK after each SYN would hide every probe of a silent address.
+    /// Such attempts are counted either way (`cordon_capture_answer_unseen_total`); turn this
+    /// on only where the span is known to miss return traffic and cannot be fixed.
+    pub trust_unseen_answers: bool,
 }
 
 impl Default for FlowConfig {
@@ -333,6 +340,7 @@ impl Default for FlowConfig {
             max_flows: 1_000_000,
             idle_timeout: Duration::from_secs(120),
             attempt_timeout: Duration::from_secs(5),
+            trust_unseen_answers: false,
         }
     }
 }

@@ -47,6 +47,10 @@ pub struct FlowSettings {
     /// a connection at its attempt and verdict, nothing there reads summaries, and building
     /// and handing them on cost a few percent of a replay.
     pub summaries: bool,
+    /// `detect.flow.trust_unseen_answers`: a TCP attempt whose initiator acknowledged an
+    /// answer the capture never carried gets no verdict (otherwise it is judged, its verdict
+    /// noted `answer_unseen`).
+    pub trust_unseen_answers: bool,
 }
 
 impl FlowSettings {
@@ -74,6 +78,7 @@ impl Default for FlowSettings {
             attempt_timeout: std::time::Duration::from_secs(5),
             campus: None,
             summaries: true,
+            trust_unseen_answers: false,
         }
     }
 }
@@ -86,6 +91,7 @@ impl From<&crate::config::schema::FlowConfig> for FlowSettings {
             attempt_timeout: c.attempt_timeout.std(),
             campus: None,
             summaries: true,
+            trust_unseen_answers: c.trust_unseen_answers,
         }
     }
 }
@@ -113,9 +119,9 @@ pub struct FlowStats {
     pub observations: u64,
     /// Attempts not judged `unanswered` because the link looked one-way then.
     pub unjudged_one_way: u64,
-    /// TCP attempts not judged because their initiator acknowledged an answer the capture
-    /// never carried (split routing, or answers dropped).
-    pub unjudged_answer_unseen: u64,
+    /// TCP attempts whose initiator acknowledged an answer the capture never carried (split
+    /// routing, answers dropped, or a scanner's own ACK); judged unless trusted.
+    pub answer_unseen: u64,
     /// The link looks one-way now (attempts from many hosts, no answers at all).
     pub one_way: bool,
 }
@@ -152,7 +158,8 @@ impl FlowEngine {
             table: FlowTable::new(cfg.max_flows, cfg.idle_timeout)
                 .with_attempt_timeout(cfg.attempt_timeout)
                 .with_campus(cfg.campus.clone())
-                .with_summaries(cfg.summaries),
+                .with_summaries(cfg.summaries)
+                .trusting_unseen_answers(cfg.trust_unseen_answers),
             ahead: [None; AHEAD],
             next: 0,
             packets: 0,
@@ -281,7 +288,7 @@ impl FlowEngine {
             stray: t.stray,
             observations: self.observations,
             unjudged_one_way: t.unjudged_one_way,
-            unjudged_answer_unseen: t.unjudged_answer_unseen,
+            answer_unseen: t.answer_unseen,
             one_way: t.one_way,
         }
     }
@@ -394,28 +401,37 @@ mod tests {
         ]
     }
 
+    /// By default such an attempt is judged (the initiator is the host being judged, and its
+    /// own ACK proves nothing), its verdict noted `answer_unseen`; a site that trusts it
+    /// (`trust_unseen_answers`) gets no verdict. Counted either way.
     #[test]
-    fn an_initiator_acknowledging_an_unseen_answer_is_not_judged_unanswered() {
-        for end in ["FA", "R", "A"] {
-            let mut e = FlowEngine::new(&FlowSettings::default());
-            // Closed by the initiator's FIN or reset, or left open until the attempt timeout.
-            let mut frames = answers_unseen(40000, end);
-            // Time passes: the attempt timeout runs, then judges this lone SYN too.
-            frames.push((10, tcp(C, O, 40001, 80, "S")));
-            frames.push((20, tcp(C, O, 40002, 80, "S")));
-            let got = run(&mut e, &frames);
-            let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
-            assert_eq!(failed.len(), 2, "{end}: {got:?}");
-            assert!(
-                failed[0].1.contains(":40001>"),
-                "the lone SYN first: {got:?}"
-            );
-            // Not a handshake seen either: nothing vouches for the source.
-            assert!(
-                !got.iter().any(|g| g.0 == ObsKind::ConnEstablished),
-                "{got:?}"
-            );
-            assert_eq!(e.stats().unjudged_answer_unseen, 1, "{end}");
+    fn an_initiator_acknowledging_an_unseen_answer_is_counted_and_judged_unless_trusted() {
+        for trust in [false, true] {
+            for end in ["FA", "R", "A"] {
+                let mut e = FlowEngine::new(&FlowSettings {
+                    trust_unseen_answers: trust,
+                    ..FlowSettings::default()
+                });
+                // Closed by the initiator's FIN or reset, or left open until the timeout.
+                let mut frames = answers_unseen(40000, end);
+                // Time passes: the attempt timeout runs, then judges these lone SYNs too.
+                frames.push((10, tcp(C, O, 40001, 80, "S")));
+                frames.push((20, tcp(C, O, 40002, 80, "S")));
+                let got = run(&mut e, &frames);
+                let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+                let unseen: Vec<_> = failed
+                    .iter()
+                    .filter(|g| g.1.ends_with("answer_unseen"))
+                    .collect();
+                assert_eq!(unseen.len(), usize::from(!trust), "{trust} {end}: {got:?}");
+                assert_eq!(failed.len(), 2 + usize::from(!trust), "{end}: {got:?}");
+                // Not a handshake seen either way: nothing vouches for the source.
+                assert!(
+                    !got.iter().any(|g| g.0 == ObsKind::ConnEstablished),
+                    "{got:?}"
+                );
+                assert_eq!(e.stats().answer_unseen, 1, "{trust} {end}");
+            }
         }
     }
 
@@ -433,7 +449,7 @@ mod tests {
         let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
         assert_eq!(failed.len(), 1, "{got:?}");
         assert!(failed[0].1.ends_with("refused"), "{got:?}");
-        assert_eq!(e.stats().unjudged_answer_unseen, 0);
+        assert_eq!(e.stats().answer_unseen, 0);
         // Same when the reset comes first and the initiator's ACK after it.
         let mut e = FlowEngine::new(&FlowSettings::default());
         let frames = vec![
@@ -447,7 +463,7 @@ mod tests {
             1,
             "{got:?}"
         );
-        assert_eq!(e.stats().unjudged_answer_unseen, 0);
+        assert_eq!(e.stats().answer_unseen, 0);
     }
 
     /// Twenty campus hosts, 400 attempts over three seconds, not one answer: what a span port

@@ -157,7 +157,9 @@ mod mark {
     pub const FAILED: u8 = 0x01;
     /// The initiator acknowledged a SYN-ACK the capture never carried, and nothing from the
     /// responder was seen: the answers take a path the capture does not see (split routing,
-    /// a span port missing an uplink) or were dropped. The attempt is not judged unanswered.
+    /// a span port missing an uplink), were dropped, or the initiator sent the ACK itself to
+    /// pass for answered. Counted; the verdict is `answer_unseen`, or none when the site
+    /// trusts such initiators.
     pub const ANSWER_UNSEEN: u8 = 0x02;
     /// A packet from the responder was seen: its path is captured, so [`ANSWER_UNSEEN`]
     /// no longer applies (a scanner's own ACK cannot hide the reset its probe drew).
@@ -271,9 +273,10 @@ pub struct TableStats {
     /// Attempts left without an `unanswered` verdict because the link looked one-way then
     /// (see [`super::one_way`]).
     pub unjudged_one_way: u64,
-    /// TCP attempts left without a verdict because their initiator went on as if answered
-    /// while no answer was captured (split routing; see `mark::ANSWER_UNSEEN`).
-    pub unjudged_answer_unseen: u64,
+    /// TCP attempts whose initiator went on as if answered while no answer was captured
+    /// (split routing, or a scanner's own ACK; see `mark::ANSWER_UNSEEN`). Judged
+    /// (`answer_unseen`) unless `FlowSettings::trust_unseen_answers`.
+    pub answer_unseen: u64,
     /// The link looks one-way now: unanswered attempts are not judged.
     pub one_way: bool,
 }
@@ -314,6 +317,8 @@ pub struct FlowTable {
     campus: Option<crate::inventory::Campus>,
     /// Emit `Flow` summaries (see `FlowSettings::summaries`).
     summaries: bool,
+    /// See `FlowSettings::trust_unseen_answers`.
+    trust_unseen_answers: bool,
     stats: TableStats,
 }
 
@@ -355,6 +360,7 @@ impl FlowTable {
             one_way: OneWayGuard::default(),
             campus: None,
             summaries: true,
+            trust_unseen_answers: false,
             stats: TableStats::default(),
         }
     }
@@ -376,6 +382,13 @@ impl FlowTable {
     /// Without summaries, a flow's end emits only the `ConnFailed` verdict it may be owed.
     pub fn with_summaries(mut self, on: bool) -> FlowTable {
         self.summaries = on;
+        self
+    }
+
+    /// With `on`, an attempt whose initiator acknowledged an answer the capture never carried
+    /// gets no verdict (see `mark::ANSWER_UNSEEN`); without, it is judged like any other.
+    pub fn trusting_unseen_answers(mut self, on: bool) -> FlowTable {
+        self.trust_unseen_answers = on;
         self
     }
 
@@ -598,10 +611,14 @@ impl FlowTable {
     fn judge(&mut self, i: u32, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
         if e.marks & mark::ANSWER_UNSEEN != 0 {
-            // Answered where the capture cannot see (an initiator's own reset or FIN may have
-            // ended it since): no verdict either way.
-            self.stats.unjudged_answer_unseen += 1;
-        } else if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
+            // Answered where the capture cannot see, says the initiator (whose own reset or
+            // FIN may have ended it since): counted; judged as any other unless trusted.
+            self.stats.answer_unseen += 1;
+            if self.trust_unseen_answers {
+                return;
+            }
+        }
+        if e.state & (st::RST | st::SYNACK) == 0 && self.withhold(e.born_us) {
             self.stats.unjudged_one_way += 1;
         } else {
             out(&self.failed_obs(e));
@@ -612,7 +629,10 @@ impl FlowTable {
     /// handshake) or unanswered.
     fn failed_obs(&self, e: &Entry) -> Observation<'static> {
         let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
-        o.note = Some(Cow::Borrowed(if e.state & st::RST != 0 {
+        o.note = Some(Cow::Borrowed(if e.marks & mark::ANSWER_UNSEEN != 0 {
+            // The initiator went on as if answered; nothing came back that the capture saw.
+            "answer_unseen"
+        } else if e.state & st::RST != 0 {
             "refused"
         } else if e.state & st::SYNACK != 0 {
             // Answered, but the initiator never completed the handshake: a SYN scanner
