@@ -435,6 +435,47 @@ mod tests {
         }
     }
 
+    /// A segment sent ahead of the SYN makes the flow "mid-stream" at first; the SYN that
+    /// follows, on a flow only one side has spoken on, still makes it an attempt with its
+    /// verdict (a probe or flood cannot dodge the count this way).
+    #[test]
+    fn a_syn_after_a_stray_segment_on_a_one_sided_flow_is_an_attempt() {
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let frames = vec![
+            (0, tcp(C, O, 40000, 23, "A")),
+            (0, tcp(C, O, 40000, 23, "S")),
+            (0, tcp(C, O, 40001, 23, "A")),
+            (0, tcp(C, O, 40001, 23, "S")),
+            (0, tcp(O, C, 23, 40001, "RA")),
+            (10, tcp(C, O, 40002, 80, "S")),
+        ];
+        let got = run(&mut e, &frames);
+        let attempts = got.iter().filter(|g| g.0 == ObsKind::ConnAttempt).count();
+        assert_eq!(attempts, 3, "{got:?}");
+        let failed: Vec<_> = got.iter().filter(|g| g.0 == ObsKind::ConnFailed).collect();
+        assert!(
+            failed
+                .iter()
+                .any(|g| g.1.contains(":40000>") && g.1.ends_with("unanswered")),
+            "{got:?}"
+        );
+        assert!(
+            failed
+                .iter()
+                .any(|g| g.1.contains(":40001>") && g.1.ends_with("refused")),
+            "{got:?}"
+        );
+        // A flow both sides have spoken on stays mid-stream: a SYN there is not a new attempt.
+        let mut e = FlowEngine::new(&FlowSettings::default());
+        let frames = vec![
+            (0, tcp(C, O, 40000, 443, "A")),
+            (0, tcp(O, C, 443, 40000, "A")),
+            (0, tcp(C, O, 40000, 443, "S")),
+        ];
+        let got = run(&mut e, &frames);
+        assert!(!got.iter().any(|g| g.0 == ObsKind::ConnAttempt), "{got:?}");
+    }
+
     #[test]
     fn a_reset_from_the_responder_judges_the_attempt_whatever_the_initiator_sent() {
         // A scanner that follows each probe with its own ACK to pass as answered: the reset

@@ -759,6 +759,19 @@ impl FlowTable {
             self.one_way.answer(now);
         }
         let e = &mut self.slab[i as usize];
+        if e.state & st::MID != 0
+            && e.marks & mark::HEARD_RESPONDER == 0
+            && p.proto == Proto::Tcp
+            && p.flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST) == tcp_flags::SYN
+        {
+            // A bare SYN on a flow "joined mid-stream" that only one side has spoken on: what
+            // came before (a stray segment, or an ACK sent ahead to keep the SYN from counting
+            // as an attempt) was no connection; this is one.
+            let (key, tag) = (e.key, e.tag);
+            self.free_entry(i);
+            self.start(key, tag, ts, now, p, from_a, out);
+            return;
+        }
         if e.state & st::DONE != 0 {
             if p.proto == Proto::Tcp
                 && p.flags & tcp_flags::SYN != 0
