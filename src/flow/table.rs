@@ -155,14 +155,13 @@ mod st {
 mod mark {
     /// `ConnFailed` was emitted (or withheld) for this attempt at its timeout.
     pub const FAILED: u8 = 0x01;
-    /// The initiator acknowledged a SYN-ACK the capture never carried, and nothing from the
-    /// responder was seen: the answers take a path the capture does not see (split routing,
-    /// a span port missing an uplink), were dropped, or the initiator sent the ACK itself to
-    /// pass for answered. Counted; the verdict is `answer_unseen`, or none when the site
-    /// trusts such initiators.
-    pub const ANSWER_UNSEEN: u8 = 0x02;
-    /// A packet from the responder was seen: its path is captured, so [`ANSWER_UNSEEN`]
-    /// no longer applies (a scanner's own ACK cannot hide the reset its probe drew).
+    /// The initiator acknowledged a SYN-ACK the capture never carried. Unless the responder
+    /// was heard too (see [`super::Entry::answer_unseen`]), the answers take a path the
+    /// capture does not see (split routing, a span port missing an uplink), were dropped, or
+    /// the initiator sent the ACK itself to pass for answered.
+    pub const ACKED_UNSEEN: u8 = 0x02;
+    /// A packet from the responder was seen: its path is captured (a scanner's own ACK cannot
+    /// hide the reset its probe drew).
     pub const HEARD_RESPONDER: u8 = 0x04;
 }
 
@@ -197,6 +196,12 @@ impl Entry {
     /// not joined mid-stream, not judged yet.
     fn owes_verdict(&self) -> bool {
         self.marks & mark::FAILED == 0 && self.state & (st::EST | st::MID) == 0
+    }
+
+    /// The initiator went on as if answered and nothing from the responder was captured.
+    /// Counted; the verdict is `answer_unseen`, or none when the site trusts such initiators.
+    fn answer_unseen(&self) -> bool {
+        self.marks & (mark::ACKED_UNSEEN | mark::HEARD_RESPONDER) == mark::ACKED_UNSEEN
     }
 }
 
@@ -274,7 +279,7 @@ pub struct TableStats {
     /// (see [`super::one_way`]).
     pub unjudged_one_way: u64,
     /// TCP attempts whose initiator went on as if answered while no answer was captured
-    /// (split routing, or a scanner's own ACK; see `mark::ANSWER_UNSEEN`). Judged
+    /// (split routing, or a scanner's own ACK; see `Entry::answer_unseen`). Judged
     /// (`answer_unseen`) unless `FlowSettings::trust_unseen_answers`.
     pub answer_unseen: u64,
     /// The link looks one-way now: unanswered attempts are not judged.
@@ -386,7 +391,7 @@ impl FlowTable {
     }
 
     /// With `on`, an attempt whose initiator acknowledged an answer the capture never carried
-    /// gets no verdict (see `mark::ANSWER_UNSEEN`); without, it is judged like any other.
+    /// gets no verdict (see `Entry::answer_unseen`); without, it is judged like any other.
     pub fn trusting_unseen_answers(mut self, on: bool) -> FlowTable {
         self.trust_unseen_answers = on;
         self
@@ -610,7 +615,7 @@ impl FlowTable {
     /// SYN-ACK) while the link looks one-way: then it is counted as unjudged instead.
     fn judge(&mut self, i: u32, out: &mut impl FnMut(&Observation<'static>)) {
         let e = &self.slab[i as usize];
-        if e.marks & mark::ANSWER_UNSEEN != 0 {
+        if e.answer_unseen() {
             // Answered where the capture cannot see, says the initiator (whose own reset or
             // FIN may have ended it since): counted; judged as any other unless trusted.
             self.stats.answer_unseen += 1;
@@ -629,7 +634,7 @@ impl FlowTable {
     /// handshake) or unanswered.
     fn failed_obs(&self, e: &Entry) -> Observation<'static> {
         let mut o = self.flow_obs(e, e.last, ObsKind::ConnFailed);
-        o.note = Some(Cow::Borrowed(if e.marks & mark::ANSWER_UNSEEN != 0 {
+        o.note = Some(Cow::Borrowed(if e.answer_unseen() {
             // The initiator went on as if answered; nothing came back that the capture saw.
             "answer_unseen"
         } else if e.state & st::RST != 0 {
@@ -767,9 +772,7 @@ impl FlowTable {
             // A bare SYN on a flow "joined mid-stream" that only one side has spoken on: what
             // came before (a stray segment, or an ACK sent ahead to keep the SYN from counting
             // as an attempt) was no connection; this is one.
-            let (key, tag) = (e.key, e.tag);
-            self.free_entry(i);
-            self.start(key, tag, ts, now, p, from_a, out);
+            self.restart(i, ts, now, p, from_a, out);
             return;
         }
         if e.state & st::DONE != 0 {
@@ -778,9 +781,7 @@ impl FlowTable {
                 && p.flags & tcp_flags::ACK == 0
             {
                 // Port reuse: a new connection on a closed 5-tuple.
-                let (key, tag) = (e.key, e.tag);
-                self.free_entry(i);
-                self.start(key, tag, ts, now, p, from_a, out);
+                self.restart(i, ts, now, p, from_a, out);
                 return;
             }
             e.last = ts;
@@ -807,15 +808,14 @@ impl FlowTable {
                     // detectors take as proof that the source is real).
                     if f & (tcp_flags::ACK | tcp_flags::SYN | tcp_flags::RST) == tcp_flags::ACK
                         && e.state & (st::SYNACK | st::MID) == 0
-                        && e.marks & mark::HEARD_RESPONDER == 0
                     {
-                        e.marks |= mark::ANSWER_UNSEEN;
+                        e.marks |= mark::ACKED_UNSEEN;
                     }
                     if f & tcp_flags::FIN != 0 {
                         e.state |= st::FIN_I;
                     }
                 } else {
-                    e.marks = (e.marks | mark::HEARD_RESPONDER) & !mark::ANSWER_UNSEEN;
+                    e.marks |= mark::HEARD_RESPONDER;
                     if f & tcp_flags::SYN != 0 && f & tcp_flags::ACK != 0 {
                         e.state |= st::SYNACK;
                     }
@@ -860,6 +860,22 @@ impl FlowTable {
             }
             self.closing.push_back((i, e.born_us, now));
         }
+    }
+
+    /// The packet `p` starts a new flow on flow `i`'s 5-tuple: free `i` and start afresh.
+    fn restart(
+        &mut self,
+        i: u32,
+        ts: Timestamp,
+        now: i64,
+        p: &Packet,
+        from_a: bool,
+        out: &mut impl FnMut(&Observation<'static>),
+    ) {
+        let e = &self.slab[i as usize];
+        let (key, tag) = (e.key, e.tag);
+        self.free_entry(i);
+        self.start(key, tag, ts, now, p, from_a, out);
     }
 
     fn flow_obs(&self, e: &Entry, ts: Timestamp, kind: ObsKind) -> Observation<'static> {
